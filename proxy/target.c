@@ -1,0 +1,70 @@
+#include "target.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *after_prefix(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(s, prefix, n) == 0 && (s[n] == '/' || s[n] == '%'))
+        return s + n + 1;
+    return NULL;
+}
+
+static int set_path(struct vp_target *t, const char *path, const char **why)
+{
+    int n;
+    if (*path == '\0') {
+        *why = "empty socket path";
+        return -EINVAL;
+    }
+    n = snprintf(t->path, sizeof(t->path), "%s%s", path[0] == '/' ? "" : "/", path);
+    if (n < 0 || (size_t)n >= sizeof(t->path)) {
+        *why = "socket path too long";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why)
+{
+    struct vp_target t = {0};
+    const char *rest, *dummy;
+
+    if (why == NULL)
+        why = &dummy;
+    if (target == NULL || *target == '\0') {
+        *why = "empty target";
+        return -EINVAL;
+    }
+    /* "vsock-mux" first: "vsock" is its prefix. */
+    if ((rest = after_prefix(target, "vsock-mux")) != NULL) {
+        t.kind = VP_TARGET_VSOCK_MUX;
+        if (set_path(&t, rest, why) < 0)
+            return -EINVAL;
+    } else if ((rest = after_prefix(target, "unix")) != NULL) {
+        t.kind = VP_TARGET_UNIX;
+        if (set_path(&t, rest, why) < 0)
+            return -EINVAL;
+    } else {
+        rest = after_prefix(target, "vsock");
+        t.kind = VP_TARGET_VSOCK;
+        /* CID 0xffffffff is VMADDR_CID_ANY, not an address one connects to. */
+        if (vs_parse_u32(rest ? rest : target, UINT32_MAX - 1, &t.cid) < 0) {
+            *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH "
+                   "or vsock-mux%PATH";
+            return -EINVAL;
+        }
+    }
+    t.port = 22;
+    if (port != NULL && t.kind != VP_TARGET_UNIX &&
+        vs_parse_u32(port, UINT32_MAX - 1, &t.port) < 0) {
+        *why = "bad port number";
+        return -EINVAL;
+    }
+    *out = t;
+    return 0;
+}

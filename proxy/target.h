@@ -1,0 +1,24 @@
+/* vsock-proxy targets: the host-name forms of systemd's ssh proxy. */
+#ifndef VP_TARGET_H
+#define VP_TARGET_H
+
+#include <stdint.h>
+
+enum vp_target_kind { VP_TARGET_VSOCK, VP_TARGET_UNIX, VP_TARGET_VSOCK_MUX };
+
+struct vp_target {
+    enum vp_target_kind kind;
+    uint32_t cid;   /* vsock */
+    uint32_t port;  /* vsock, vsock-mux */
+    char path[108]; /* unix, vsock-mux: sizeof(sun_path) */
+};
+
+/* Parses TARGET and the optional PORT argument (NULL: 22; ignored for unix).
+ * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH
+ * or vsock-mux%PATH; a relative PATH gets a leading "/", as systemd does.
+ * Returns 0, or -EINVAL with a static reason in *why. *out written only on
+ * success. No socket is touched. */
+int vp_target_parse(const char *target, const char *port, struct vp_target *out,
+                    const char **why);
+
+#endif

@@ -1,0 +1,451 @@
+/* vsock-proxy: an ssh ProxyCommand that connects to a VM over vsock (or a
+ * Unix socket, or a hybrid-vsock muxer) and either passes the connected socket
+ * to ssh (--fdpass, for ProxyUseFdpass) or relays bytes both ways. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "target.h"
+#include "util.h"
+
+#ifndef VS_VERSION
+#define VS_VERSION "unknown"
+#endif
+
+#define RELAY_CHUNK (256 * 1024)
+#define MUX_LINE_MAX 128
+
+static const char *prog = "vsock-proxy";
+
+static int errorf(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "vsock-proxy: <message>[: <strerror>]" and returns -1. err is a
+ * positive errno or 0. */
+static int errorf(int err, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (err != 0)
+        fprintf(stderr, ": %s", strerror(err));
+    fputc('\n', stderr);
+    return -1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [--fdpass] [--timeout SEC] TARGET [PORT]\n"
+            "\n"
+            "Connects ssh to a virtual machine over vsock. TARGET is one of:\n"
+            "  CID, vsock/CID, vsock%%CID        AF_VSOCK, PORT defaults to 22\n"
+            "  unix/PATH, unix%%PATH              a Unix socket (PORT is ignored)\n"
+            "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
+            "\n"
+            "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
+            "  --timeout SEC   give up connecting after SEC seconds\n"
+            "  --help, --version\n"
+            "\n"
+            "Example: ssh -o ProxyCommand='%s %%h %%p' -o ProxyUseFdpass=yes vsock/3\n",
+            prog, prog);
+}
+
+static int remaining_ms(const struct timespec *deadline)
+{
+    struct timespec now;
+    if (deadline == NULL)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms < 0 ? 0 : (int)ms;
+}
+
+static void describe(const struct vp_target *t, char *buf, size_t len)
+{
+    switch (t->kind) {
+    case VP_TARGET_VSOCK:
+        snprintf(buf, len, "vsock CID %u port %u", t->cid, t->port);
+        break;
+    case VP_TARGET_UNIX:
+        snprintf(buf, len, "%s", t->path);
+        break;
+    case VP_TARGET_VSOCK_MUX:
+        snprintf(buf, len, "hybrid vsock %s port %u", t->path, t->port);
+        break;
+    }
+}
+
+/* Explains a failed connect() in the words of the target kind. */
+static int connect_error(const struct vp_target *t, int err)
+{
+    char what[160];
+    describe(t, what, sizeof(what));
+    switch (err) {
+    case ENODEV:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+        if (t->kind == VP_TARGET_VSOCK)
+            return errorf(0, "no such CID %u (is the VM running, with a vsock device?)", t->cid);
+        break;
+    case ECONNREFUSED:
+    case ECONNRESET:
+        if (t->kind == VP_TARGET_VSOCK)
+            return errorf(0, "nothing is listening on port %u of CID %u", t->port, t->cid);
+        return errorf(0, "nothing is listening on %s", t->path);
+    case ENOENT:
+        return errorf(0, "%s: no such socket", t->path);
+    case ETIMEDOUT:
+        return errorf(0, "timed out connecting to %s", what);
+    }
+    return errorf(err, "cannot connect to %s", what);
+}
+
+/* Connects with an optional deadline. Returns the connected (blocking) fd or
+ * -1 after printing the reason. */
+static int connect_target(const struct vp_target *t, const struct timespec *deadline)
+{
+    VS_CLEANUP_CLOSE int fd = -1;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_un un;
+        struct sockaddr_vm vm;
+    } addr = {0};
+    socklen_t addrlen;
+
+    if (t->kind == VP_TARGET_VSOCK) {
+        fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 && (errno == EAFNOSUPPORT || errno == EINVAL))
+            return errorf(0, "this kernel has no vsock support (on a host load vhost_vsock, in a "
+                             "guest the virtio vsock transport)");
+        addr.vm.svm_family = AF_VSOCK;
+        addr.vm.svm_cid = t->cid;
+        addr.vm.svm_port = t->port;
+        addrlen = sizeof(addr.vm);
+    } else {
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        addr.un.sun_family = AF_UNIX;
+        memcpy(addr.un.sun_path, t->path, strlen(t->path) + 1);
+        addrlen = sizeof(addr.un);
+    }
+    if (fd < 0)
+        return errorf(errno, "cannot create socket");
+
+    if (connect(fd, &addr.sa, addrlen) < 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN)
+            return connect_error(t, errno);
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int r;
+        while ((r = poll(&p, 1, remaining_ms(deadline))) < 0 && errno == EINTR)
+            ;
+        if (r < 0)
+            return errorf(errno, "poll");
+        if (r == 0)
+            return connect_error(t, ETIMEDOUT);
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            return errorf(errno, "getsockopt");
+        if (err != 0)
+            return connect_error(t, err);
+    }
+    /* The rest of the work (handshake, relay) picks its own modes. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+        return errorf(errno, "fcntl");
+    return VS_TAKE_FD(fd);
+}
+
+/* Hybrid vsock: "CONNECT <port>\n", then exactly one "OK ...\n" line, read byte
+ * by byte so that nothing of the stream behind it is consumed. */
+static int mux_handshake(int fd, const struct vp_target *t, const struct timespec *deadline)
+{
+    char line[MUX_LINE_MAX];
+    int n = snprintf(line, sizeof(line), "CONNECT %u\n", t->port);
+    size_t len = 0;
+
+    if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+        return errorf(errno, "hybrid vsock %s: cannot send CONNECT", t->path);
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, remaining_ms(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            return errorf(0, "hybrid vsock %s: timed out waiting for the muxer's answer", t->path);
+        char c;
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errorf(errno, "hybrid vsock %s: read", t->path);
+        if (got == 0)
+            return errorf(0, "hybrid vsock %s: the muxer closed the connection without OK "
+                             "(is anything listening on guest port %u?)",
+                          t->path, t->port);
+        if (c == '\n')
+            break;
+        if (len + 1 >= sizeof(line))
+            return errorf(0, "hybrid vsock %s: the muxer's answer is too long", t->path);
+        line[len++] = c;
+    }
+    line[len] = '\0';
+    if (strncmp(line, "OK ", 3) != 0 && strcmp(line, "OK") != 0)
+        return errorf(0, "hybrid vsock %s: the muxer refused: '%s'", t->path, line);
+    return 0;
+}
+
+/* Passes fd to ssh over stdout: one data byte with SCM_RIGHTS, as
+ * ProxyUseFdpass requires. */
+static int pass_fd(int fd)
+{
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control = {0};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+
+    ssize_t r;
+    while ((r = sendmsg(STDOUT_FILENO, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (r < 0) {
+        if (errno == ENOTSOCK)
+            return errorf(0, "--fdpass needs ssh's ProxyUseFdpass yes (stdout is not a socket)");
+        return errorf(errno, "cannot pass the connection to ssh");
+    }
+    return 0;
+}
+
+/* One direction of the relay. splice() moves bytes without copying them
+ * through user space whenever one side is a pipe (ssh gives us pipes);
+ * otherwise read()/write() through a fixed buffer. */
+struct direction {
+    int src, dst;
+    bool use_splice;
+    bool blocked; /* splice: the destination is full, wait for it */
+    bool done;
+    char *buf;
+    size_t len, off;
+};
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static bool is_pipe(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Moves what is available. woke_for_dst tells which readiness brought us
+ * here: a splice() EAGAIN on the first attempt then means the other end is
+ * the one to wait for (an empty source or a full destination look alike).
+ * Returns 1 on EOF of src (all data delivered), 2 when the reader of dst went
+ * away, 0 to continue, -1 on error (printed). */
+static int pump(struct direction *d, bool woke_for_dst)
+{
+    for (bool first = true;; first = false) {
+        if (d->use_splice) {
+            ssize_t n = splice(d->src, NULL, d->dst, NULL, RELAY_CHUNK,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0)
+                continue;
+            if (n == 0)
+                return 1;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                d->blocked = first && !woke_for_dst;
+                return 0;
+            }
+            if (errno == EINVAL || errno == ENOSYS) {
+                d->use_splice = false; /* e.g. a socket family without splice support */
+                continue;
+            }
+            if (errno == EPIPE)
+                return 2;
+            return errorf(errno, "relay");
+        }
+        if (d->len > d->off) {
+            ssize_t n = write(d->dst, d->buf + d->off, d->len - d->off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN)
+                return 0;
+            if (n < 0 && errno == EPIPE)
+                return 2;
+            if (n < 0)
+                return errorf(errno, "relay: write");
+            d->off += (size_t)n;
+            continue;
+        }
+        d->len = d->off = 0;
+        if (d->buf == NULL && (d->buf = malloc(RELAY_CHUNK)) == NULL)
+            return errorf(ENOMEM, "relay");
+        ssize_t n = read(d->src, d->buf, RELAY_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n < 0)
+            return errorf(errno, "relay: read");
+        if (n == 0)
+            return 1;
+        d->len = (size_t)n;
+    }
+}
+
+/* Whether d waits for its destination to drain rather than for input. */
+static bool waits_for_dst(const struct direction *d)
+{
+    return d->use_splice ? d->blocked : d->len > d->off;
+}
+
+static int relay(int sock)
+{
+    struct direction up = {.src = STDIN_FILENO, .dst = sock};
+    struct direction down = {.src = sock, .dst = STDOUT_FILENO};
+    int rc = 0;
+
+    up.use_splice = is_pipe(STDIN_FILENO);
+    down.use_splice = is_pipe(STDOUT_FILENO);
+    if (set_nonblock(STDIN_FILENO) < 0 || set_nonblock(STDOUT_FILENO) < 0 || set_nonblock(sock) < 0)
+        return errorf(errno, "fcntl");
+
+    while (!up.done || !down.done) {
+        struct pollfd p[2];
+        struct direction *owner[2];
+        int n = 0;
+        struct direction *dirs[2] = {&up, &down};
+        for (int i = 0; i < 2; i++) {
+            struct direction *d = dirs[i];
+            if (d->done)
+                continue;
+            if (waits_for_dst(d))
+                p[n] = (struct pollfd){.fd = d->dst, .events = POLLOUT};
+            else
+                p[n] = (struct pollfd){.fd = d->src, .events = POLLIN};
+            owner[n++] = d;
+        }
+        if (poll(p, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = errorf(errno, "poll");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct direction *d = owner[i];
+            if (p[i].revents == 0 || d->done)
+                continue;
+            int r = pump(d, p[i].events == POLLOUT);
+            if (r < 0) {
+                rc = -1;
+                goto out;
+            }
+            if (r == 2) /* ssh (or the server) stopped reading: nothing left to do */
+                goto out;
+            if (r == 1) {
+                d->done = true;
+                /* Half-close: the peer sees EOF, the other direction goes on. */
+                if (d == &up)
+                    shutdown(sock, SHUT_WR);
+                else
+                    close(STDOUT_FILENO);
+            }
+        }
+    }
+out:
+    free(up.buf);
+    free(down.buf);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"fdpass", no_argument, NULL, 'f'},
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    bool fdpass = false;
+    uint32_t timeout = 0;
+    struct vp_target target;
+    const char *why;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fdpass = true;
+            break;
+        case 't':
+            if (vs_parse_u32(optarg, 86400, &timeout) < 0 || timeout == 0) {
+                errorf(0, "--timeout: '%s': expected seconds from 1 to 86400", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("vsock-proxy %s\n", VS_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (argc - optind < 1 || argc - optind > 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (vp_target_parse(argv[optind], argv[optind + 1], &target, &why) < 0) {
+        errorf(0, "'%s%s%s': %s", argv[optind], argv[optind + 1] ? " " : "",
+               argv[optind + 1] ? argv[optind + 1] : "", why);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    struct timespec deadline_ts, *deadline = NULL;
+    if (timeout > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &deadline_ts);
+        deadline_ts.tv_sec += timeout;
+        deadline = &deadline_ts;
+    }
+    VS_CLEANUP_CLOSE int fd = connect_target(&target, deadline);
+    if (fd < 0)
+        return 1;
+    if (target.kind == VP_TARGET_VSOCK_MUX && mux_handshake(fd, &target, deadline) < 0)
+        return 1;
+    if (fdpass)
+        return pass_fd(fd) < 0 ? 1 : 0;
+    return relay(fd) < 0 ? 1 : 0;
+}

@@ -1,0 +1,613 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+/* ---- listen addresses ------------------------------------------------- */
+
+int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why)
+{
+    struct vs_listen_addr a = {0};
+    const char *why_dummy;
+
+    if (why == NULL)
+        why = &why_dummy;
+    if (strncmp(s, "unix:", 5) == 0) {
+        const char *path = s + 5;
+        if (path[0] != '/') {
+            *why = "unix socket path must be absolute";
+            return -EINVAL;
+        }
+        if (strlen(path) >= sizeof(a.path)) {
+            *why = "unix socket path too long";
+            return -EINVAL;
+        }
+        a.kind = VS_LISTEN_UNIX;
+        strcpy(a.path, path);
+    } else if (strncmp(s, "vsock:", 6) == 0) {
+        const char *rest = s + 6;
+        const char *colon = strchr(rest, ':');
+        a.kind = VS_LISTEN_VSOCK;
+        a.cid = VS_VMADDR_CID_ANY;
+        if (colon != NULL) {
+            char cid[16];
+            size_t n = (size_t)(colon - rest);
+            if (n == 0 || n >= sizeof(cid) ||
+                (memcpy(cid, rest, n), cid[n] = '\0', vs_parse_u32(cid, UINT32_MAX - 1, &a.cid)) < 0) {
+                *why = "bad vsock CID";
+                return -EINVAL;
+            }
+            rest = colon + 1;
+        }
+        /* VMADDR_PORT_ANY (2^32-1) asks the kernel to choose: not useful here. */
+        if (vs_parse_u32(rest, UINT32_MAX - 1, &a.port) < 0) {
+            *why = "bad vsock port";
+            return -EINVAL;
+        }
+    } else {
+        *why = "expected vsock:PORT, vsock:CID:PORT or unix:PATH";
+        return -EINVAL;
+    }
+    *out = a;
+    return 0;
+}
+
+void vs_listen_format(const struct vs_listen_addr *a, char *buf, size_t len)
+{
+    if (a->kind == VS_LISTEN_UNIX)
+        snprintf(buf, len, "unix:%s", a->path);
+    else if (a->cid == VS_VMADDR_CID_ANY)
+        snprintf(buf, len, "vsock:%u", a->port);
+    else
+        snprintf(buf, len, "vsock:%u:%u", a->cid, a->port);
+}
+
+/* ---- keyword handlers ----------------------------------------------- */
+
+struct parse_ctx {
+    struct vs_config *c;
+    enum vs_config_source src;
+    char *err;
+    size_t errlen;
+    const char *origin;
+    unsigned lineno;
+};
+
+static int fail(struct parse_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse_ctx *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errlen, "%s line %u: %s", p->origin, p->lineno, msg);
+    return -EINVAL;
+}
+
+/* Splits value into whitespace-separated tokens in place; double quotes
+ * group a token. Returns the count, or -EINVAL on an unterminated quote or
+ * more than max tokens. */
+static int tokenize(char *value, char **tok, int max)
+{
+    int n = 0;
+    char *s = value;
+
+    for (;;) {
+        while (isspace((unsigned char)*s))
+            s++;
+        if (*s == '\0')
+            return n;
+        if (n == max)
+            return -E2BIG;
+        if (*s == '"') {
+            char *end = strchr(++s, '"');
+            if (end == NULL)
+                return -EINVAL;
+            *end = '\0';
+            tok[n++] = s;
+            s = end + 1;
+            continue;
+        }
+        tok[n++] = s;
+        while (*s != '\0' && !isspace((unsigned char)*s))
+            s++;
+        if (*s != '\0')
+            *s++ = '\0';
+    }
+}
+
+enum list_id { L_LISTEN, L_HOSTKEY, L_ALLOW_USERS, L_DENY_USERS, L_ALLOW_PEERS, L_ACCEPT_ENV };
+
+/* Decides whether this source may add to list id: 1 yes, 0 ignore. */
+static int list_take(struct parse_ctx *p, enum list_id id)
+{
+    unsigned char *s = &p->c->list_source[id];
+    if (*s == VS_SRC_NONE)
+        *s = (unsigned char)p->src;
+    return *s == p->src;
+}
+
+static int add_strings(struct parse_ctx *p, enum list_id id, char *value, char **arr,
+                       unsigned *n, unsigned max, const char *kw)
+{
+    char *tok[VS_MAX_PATTERNS];
+    int k = tokenize(value, tok, VS_MAX_PATTERNS);
+
+    if (k < 0)
+        return fail(p, "%s: bad quoting or too many values", kw);
+    if (k == 0)
+        return fail(p, "%s: missing argument", kw);
+    if (!list_take(p, id))
+        return 0;
+    for (int i = 0; i < k; i++) {
+        if (*n >= max)
+            return fail(p, "%s: too many values (at most %u)", kw, max);
+        arr[*n] = strdup(tok[i]);
+        if (arr[*n] == NULL)
+            return -ENOMEM;
+        (*n)++;
+    }
+    return 0;
+}
+
+static int kw_listen(struct parse_ctx *p, char *value)
+{
+    char *tok[VS_MAX_LISTEN + 1];
+    int k = tokenize(value, tok, VS_MAX_LISTEN + 1);
+
+    if (k <= 0)
+        return fail(p, "Listen: missing or bad argument");
+    if (!list_take(p, L_LISTEN))
+        return 0;
+    for (int i = 0; i < k; i++) {
+        const char *why;
+        if (p->c->n_listen >= VS_MAX_LISTEN)
+            return fail(p, "Listen: too many addresses (at most %d)", VS_MAX_LISTEN);
+        if (vs_listen_parse(tok[i], &p->c->listen[p->c->n_listen], &why) < 0)
+            return fail(p, "Listen: '%s': %s", tok[i], why);
+        p->c->n_listen++;
+    }
+    return 0;
+}
+
+static int kw_hostkey(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    return add_strings(p, L_HOSTKEY, value, c->hostkeys, &c->n_hostkeys, VS_MAX_HOSTKEYS,
+                       "HostKey");
+}
+
+/* User patterns are fnmatch(3) globs on the user name. A "user@host" form
+ * would suggest host-based filtering that vsock peers do not have. */
+static int check_user_patterns(struct parse_ctx *p, char **arr, unsigned from, unsigned to,
+                               const char *kw)
+{
+    for (unsigned i = from; i < to; i++)
+        if (strchr(arr[i], '@') != NULL)
+            return fail(p, "%s: '%s': user@host patterns are not supported; use AllowPeers", kw,
+                        arr[i]);
+    return 0;
+}
+
+static int kw_allow_users(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    unsigned before = c->n_allow_users;
+    int r = add_strings(p, L_ALLOW_USERS, value, c->allow_users, &c->n_allow_users,
+                        VS_MAX_PATTERNS, "AllowUsers");
+    return r < 0 ? r : check_user_patterns(p, c->allow_users, before, c->n_allow_users,
+                                           "AllowUsers");
+}
+
+static int kw_deny_users(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    unsigned before = c->n_deny_users;
+    int r = add_strings(p, L_DENY_USERS, value, c->deny_users, &c->n_deny_users, VS_MAX_PATTERNS,
+                        "DenyUsers");
+    return r < 0 ? r : check_user_patterns(p, c->deny_users, before, c->n_deny_users,
+                                           "DenyUsers");
+}
+
+static int kw_accept_env(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    return add_strings(p, L_ACCEPT_ENV, value, c->accept_env, &c->n_accept_env, VS_MAX_PATTERNS,
+                       "AcceptEnv");
+}
+
+static int parse_yes_no(const char *v)
+{
+    if (strcasecmp(v, "yes") == 0)
+        return 1;
+    if (strcasecmp(v, "no") == 0)
+        return 0;
+    return -EINVAL;
+}
+
+static int kw_permit_root_login(struct parse_ctx *p, char *value)
+{
+    int v = parse_yes_no(value);
+    if (v < 0)
+        return fail(p, "PermitRootLogin: '%s': expected yes or no (there are no passwords or "
+                       "keys to tell apart under null authentication)",
+                    value);
+    if (p->c->permit_root_login < 0)
+        p->c->permit_root_login = v;
+    return 0;
+}
+
+static int kw_allow_peers(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    char *tok[VS_MAX_PEERS + 1];
+    int k = tokenize(value, tok, VS_MAX_PEERS + 1);
+
+    if (k < 0)
+        return fail(p, "AllowPeers: too many values (at most %d)", VS_MAX_PEERS);
+    if (k == 0)
+        return fail(p, "AllowPeers: missing argument");
+    if (!list_take(p, L_ALLOW_PEERS))
+        return 0;
+    for (int i = 0; i < k; i++) {
+        uint32_t cid;
+        if (strcasecmp(tok[i], "any") == 0) {
+            c->allow_peers_any = true;
+            continue;
+        }
+        if (strcasecmp(tok[i], "host") == 0)
+            cid = VS_VMADDR_CID_HOST;
+        else if (strcasecmp(tok[i], "local") == 0)
+            cid = VS_VMADDR_CID_LOCAL;
+        else if (vs_parse_u32(tok[i], UINT32_MAX - 1, &cid) < 0)
+            return fail(p, "AllowPeers: '%s': expected a CID number, host, local or any", tok[i]);
+        if (c->n_allow_peers >= VS_MAX_PEERS)
+            return fail(p, "AllowPeers: too many values (at most %d)", VS_MAX_PEERS);
+        c->allow_peers[c->n_allow_peers++] = cid;
+    }
+    return 0;
+}
+
+static int kw_subsystem(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    char *name = value, *cmd = value;
+
+    while (*cmd != '\0' && !isspace((unsigned char)*cmd))
+        cmd++;
+    if (*cmd != '\0')
+        *cmd++ = '\0';
+    while (isspace((unsigned char)*cmd))
+        cmd++;
+    if (*cmd == '\0')
+        return fail(p, "Subsystem: expected a name and a command");
+    for (unsigned i = 0; i < c->n_subsystems; i++) {
+        if (strcmp(c->subsystems[i].name, name) == 0)
+            return 0; /* first definition wins, as with every other keyword */
+    }
+    if (c->n_subsystems >= VS_MAX_SUBSYSTEMS)
+        return fail(p, "Subsystem: too many subsystems (at most %d)", VS_MAX_SUBSYSTEMS);
+    struct vs_subsystem *s = &c->subsystems[c->n_subsystems];
+    s->name = strdup(name);
+    s->command = strdup(cmd);
+    if (s->name == NULL || s->command == NULL) {
+        free(s->name);
+        free(s->command);
+        return -ENOMEM;
+    }
+    c->n_subsystems++;
+    return 0;
+}
+
+static int set_int(struct parse_ctx *p, const char *kw, const char *value, uint32_t min,
+                   uint32_t max, int *field)
+{
+    uint32_t v;
+    if (vs_parse_u32(value, max, &v) < 0 || v < min)
+        return fail(p, "%s: '%s': expected a whole number from %u to %u", kw, value, min, max);
+    if (*field < 0)
+        *field = (int)v;
+    return 0;
+}
+
+static int kw_max_sessions(struct parse_ctx *p, char *value)
+{
+    return set_int(p, "MaxSessions", value, 0, VS_MAX_SESSIONS_LIMIT, &p->c->max_sessions);
+}
+
+static int kw_max_startups(struct parse_ctx *p, char *value)
+{
+    if (strchr(value, ':') != NULL)
+        return fail(p, "MaxStartups: '%s': the start:rate:full form is not supported; give "
+                       "the hard limit as one number",
+                    value);
+    return set_int(p, "MaxStartups", value, 1, VS_MAX_STARTUPS_LIMIT, &p->c->max_startups);
+}
+
+/* sshd time format: a number with an optional unit (s, m, h), or a sum of
+ * them ("1m30s"). 0 means no limit. Capped at one day. */
+static int parse_time(const char *s, int *out)
+{
+    long total = 0;
+    if (*s == '\0')
+        return -EINVAL;
+    while (*s != '\0') {
+        long v = 0;
+        if (!isdigit((unsigned char)*s))
+            return -EINVAL;
+        while (isdigit((unsigned char)*s)) {
+            v = v * 10 + (*s++ - '0');
+            if (v > 86400)
+                return -ERANGE;
+        }
+        switch (tolower((unsigned char)*s)) {
+        case '\0':
+            break;
+        case 's':
+            s++;
+            break;
+        case 'm':
+            v *= 60;
+            s++;
+            break;
+        case 'h':
+            v *= 3600;
+            s++;
+            break;
+        default:
+            return -EINVAL;
+        }
+        total += v;
+        if (total > 86400)
+            return -ERANGE;
+    }
+    *out = (int)total;
+    return 0;
+}
+
+static int kw_login_grace_time(struct parse_ctx *p, char *value)
+{
+    int v;
+    if (parse_time(value, &v) < 0)
+        return fail(p, "LoginGraceTime: '%s': expected a time such as 120, 90s or 2m (at most "
+                       "1 day)",
+                    value);
+    if (p->c->login_grace_time < 0)
+        p->c->login_grace_time = v;
+    return 0;
+}
+
+static int kw_log_level(struct parse_ctx *p, char *value)
+{
+    enum vs_log_level l;
+    if (vs_log_level_parse(value, &l) < 0)
+        return fail(p, "LogLevel: '%s': expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, "
+                       "DEBUG1, DEBUG2 or DEBUG3",
+                    value);
+    if (p->c->log_level < 0)
+        p->c->log_level = (int)l;
+    return 0;
+}
+
+static int kw_pid_file(struct parse_ctx *p, char *value)
+{
+    if (strcasecmp(value, "none") != 0 && value[0] != '/')
+        return fail(p, "PidFile: '%s': expected an absolute path or none", value);
+    if (p->c->pid_file == NULL) {
+        p->c->pid_file = strdup(value);
+        if (p->c->pid_file == NULL)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static const struct keyword {
+    const char *name;
+    int (*handler)(struct parse_ctx *p, char *value);
+} keywords[] = {
+    {"AcceptEnv", kw_accept_env},
+    {"AllowPeers", kw_allow_peers},
+    {"AllowUsers", kw_allow_users},
+    {"DenyUsers", kw_deny_users},
+    {"HostKey", kw_hostkey},
+    {"Listen", kw_listen},
+    {"LogLevel", kw_log_level},
+    {"LoginGraceTime", kw_login_grace_time},
+    {"MaxSessions", kw_max_sessions},
+    {"MaxStartups", kw_max_startups},
+    {"PermitRootLogin", kw_permit_root_login},
+    {"PidFile", kw_pid_file},
+    {"Subsystem", kw_subsystem},
+};
+
+/* ---- public API ------------------------------------------------------ */
+
+void vs_config_init(struct vs_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->permit_root_login = -1;
+    c->max_sessions = -1;
+    c->max_startups = -1;
+    c->login_grace_time = -1;
+    c->log_level = -1;
+}
+
+static void free_strings(char **arr, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        free(arr[i]);
+}
+
+void vs_config_free(struct vs_config *c)
+{
+    free_strings(c->hostkeys, c->n_hostkeys);
+    free_strings(c->allow_users, c->n_allow_users);
+    free_strings(c->deny_users, c->n_deny_users);
+    free_strings(c->accept_env, c->n_accept_env);
+    for (unsigned i = 0; i < c->n_subsystems; i++) {
+        free(c->subsystems[i].name);
+        free(c->subsystems[i].command);
+    }
+    free(c->pid_file);
+    vs_config_init(c);
+}
+
+int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_source src,
+                         const char *origin, unsigned lineno, char *err, size_t errlen)
+{
+    struct parse_ctx p = {c, src, err, errlen, origin, lineno};
+    char buf[VS_CONFIG_MAX_LINE];
+    char *s, *kw, *value, *end;
+
+    if (strlen(line) >= sizeof(buf))
+        return fail(&p, "line too long (at most %d characters)", VS_CONFIG_MAX_LINE - 1);
+    strcpy(buf, line);
+    s = buf;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '\0' || *s == '#')
+        return 0;
+    /* Trailing white space (including a newline) is not part of the value. */
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+
+    kw = s;
+    while (*s != '\0' && !isspace((unsigned char)*s) && *s != '=')
+        s++;
+    if (*s != '\0') {
+        bool seen_eq = *s == '=';
+        *s++ = '\0';
+        while (isspace((unsigned char)*s) || (*s == '=' && !seen_eq)) {
+            if (*s == '=')
+                seen_eq = true;
+            s++;
+        }
+    }
+    value = s;
+
+    for (size_t i = 0; i < VS_ARRAY_SIZE(keywords); i++) {
+        if (strcasecmp(kw, keywords[i].name) != 0)
+            continue;
+        if (*value == '\0')
+            return fail(&p, "%s: missing argument", keywords[i].name);
+        return keywords[i].handler(&p, value);
+    }
+    if (strcasecmp(kw, "Match") == 0)
+        return fail(&p, "Match blocks are not supported");
+    return fail(&p, "unknown keyword '%s'", kw);
+}
+
+int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    char line[VS_CONFIG_MAX_LINE + 2];
+    unsigned lineno = 0;
+    int r = 0;
+
+    if (f == NULL) {
+        r = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return r;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            snprintf(err, errlen, "%s line %u: line too long (at most %d characters)", path,
+                     lineno, VS_CONFIG_MAX_LINE - 1);
+            r = -EINVAL;
+            break;
+        }
+        r = vs_config_apply_line(c, line, VS_SRC_FILE, path, lineno, err, errlen);
+        if (r < 0)
+            break;
+    }
+    if (r == 0 && ferror(f)) {
+        r = -EIO;
+        snprintf(err, errlen, "%s: read error", path);
+    }
+    fclose(f);
+    return r;
+}
+
+void vs_config_finish(struct vs_config *c)
+{
+    if (c->n_listen == 0) {
+        c->listen[0] = (struct vs_listen_addr){
+            .kind = VS_LISTEN_VSOCK, .cid = VS_VMADDR_CID_ANY, .port = 22};
+        c->n_listen = 1;
+    }
+    if (c->n_hostkeys == 0)
+        c->hostkeys[c->n_hostkeys++] = strdup(VS_DEFAULT_HOSTKEY_PATH);
+    if (c->permit_root_login < 0)
+        c->permit_root_login = 1;
+    if (c->n_allow_peers == 0 && !c->allow_peers_any)
+        c->allow_peers[c->n_allow_peers++] = VS_VMADDR_CID_HOST;
+    if (c->n_accept_env == 0 && c->list_source[L_ACCEPT_ENV] == VS_SRC_NONE) {
+        c->accept_env[c->n_accept_env++] = strdup("LANG");
+        c->accept_env[c->n_accept_env++] = strdup("LC_*");
+    }
+    if (c->max_sessions < 0)
+        c->max_sessions = 10;
+    if (c->max_startups < 0)
+        c->max_startups = 100;
+    if (c->login_grace_time < 0)
+        c->login_grace_time = 120;
+    if (c->log_level < 0)
+        c->log_level = VS_LOG_INFO;
+}
+
+static void dump_list(FILE *out, const char *kw, char *const *arr, unsigned n)
+{
+    if (n == 0)
+        return;
+    fprintf(out, "%s", kw);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, " %s", arr[i]);
+    fputc('\n', out);
+}
+
+void vs_config_dump(const struct vs_config *c, FILE *out)
+{
+    char buf[160];
+
+    for (unsigned i = 0; i < c->n_listen; i++) {
+        vs_listen_format(&c->listen[i], buf, sizeof(buf));
+        fprintf(out, "listen %s\n", buf);
+    }
+    for (unsigned i = 0; i < c->n_hostkeys; i++)
+        fprintf(out, "hostkey %s\n", c->hostkeys[i]);
+    dump_list(out, "allowusers", c->allow_users, c->n_allow_users);
+    dump_list(out, "denyusers", c->deny_users, c->n_deny_users);
+    fprintf(out, "permitrootlogin %s\n", c->permit_root_login ? "yes" : "no");
+    fprintf(out, "allowpeers");
+    if (c->allow_peers_any)
+        fprintf(out, " any");
+    for (unsigned i = 0; i < c->n_allow_peers; i++)
+        fprintf(out, " %u", c->allow_peers[i]);
+    fputc('\n', out);
+    dump_list(out, "acceptenv", c->accept_env, c->n_accept_env);
+    for (unsigned i = 0; i < c->n_subsystems; i++)
+        fprintf(out, "subsystem %s %s\n", c->subsystems[i].name, c->subsystems[i].command);
+    fprintf(out, "maxsessions %d\n", c->max_sessions);
+    fprintf(out, "maxstartups %d\n", c->max_startups);
+    fprintf(out, "logingracetime %d\n", c->login_grace_time);
+    fprintf(out, "loglevel %s\n", vs_log_level_name((enum vs_log_level)c->log_level));
+    fprintf(out, "pidfile %s\n", c->pid_file ? c->pid_file : "none");
+}
+
+const char *vs_config_subsystem(const struct vs_config *c, const char *name)
+{
+    for (unsigned i = 0; i < c->n_subsystems; i++)
+        if (strcmp(c->subsystems[i].name, name) == 0)
+            return c->subsystems[i].command;
+    return NULL;
+}

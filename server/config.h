@@ -1,0 +1,103 @@
+/* vsock-sshd configuration: sshd_config syntax, keyword table, first value
+ * wins (command line before file), defaults filled in last. */
+#ifndef VS_CONFIG_H
+#define VS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define VS_DEFAULT_CONFIG_PATH "/etc/vsock-ssh/vsock-sshd_config"
+#define VS_DEFAULT_HOSTKEY_PATH "/var/lib/vsock-ssh/ssh_host_ed25519_key"
+
+/* Explicit limits on what a configuration may hold. */
+#define VS_MAX_LISTEN 16
+#define VS_MAX_HOSTKEYS 8
+#define VS_MAX_PATTERNS 256
+#define VS_MAX_PEERS 64
+#define VS_MAX_SUBSYSTEMS 16
+#define VS_CONFIG_MAX_LINE 4096
+
+/* Hard upper bounds for numeric keywords, so a typo cannot ask for absurd sizes. */
+#define VS_MAX_SESSIONS_LIMIT 1024
+#define VS_MAX_STARTUPS_LIMIT 10000
+
+#define VS_VMADDR_CID_ANY UINT32_MAX
+#define VS_VMADDR_CID_LOCAL 1u
+#define VS_VMADDR_CID_HOST 2u
+
+enum vs_listen_kind { VS_LISTEN_VSOCK, VS_LISTEN_UNIX };
+
+struct vs_listen_addr {
+    enum vs_listen_kind kind;
+    uint32_t cid;   /* vsock: VS_VMADDR_CID_ANY unless given */
+    uint32_t port;  /* vsock */
+    char path[108]; /* unix: sizeof(sun_path) */
+};
+
+/* Parses "vsock:PORT", "vsock:CID:PORT" or "unix:PATH" (absolute PATH).
+ * Returns 0, or -EINVAL with a static reason in *why. *out written only on success. */
+int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why);
+/* Formats an address the way vs_listen_parse reads it. */
+void vs_listen_format(const struct vs_listen_addr *a, char *buf, size_t len);
+
+struct vs_subsystem {
+    char *name;
+    char *command;
+};
+
+struct vs_config {
+    struct vs_listen_addr listen[VS_MAX_LISTEN];
+    unsigned n_listen;
+    char *hostkeys[VS_MAX_HOSTKEYS];
+    unsigned n_hostkeys;
+    char *allow_users[VS_MAX_PATTERNS];
+    unsigned n_allow_users;
+    char *deny_users[VS_MAX_PATTERNS];
+    unsigned n_deny_users;
+    int permit_root_login; /* -1 unset, 0 no, 1 yes */
+    bool allow_peers_any;
+    uint32_t allow_peers[VS_MAX_PEERS];
+    unsigned n_allow_peers;
+    char *accept_env[VS_MAX_PATTERNS];
+    unsigned n_accept_env;
+    struct vs_subsystem subsystems[VS_MAX_SUBSYSTEMS];
+    unsigned n_subsystems;
+    int max_sessions;      /* -1 unset */
+    int max_startups;      /* -1 unset */
+    int login_grace_time;  /* seconds, 0 = none, -1 unset */
+    int log_level;         /* enum vs_log_level, -1 unset */
+    char *pid_file;        /* NULL unset; "none" disables */
+
+    /* Which source set each list keyword, so that a later source (the file)
+     * does not add to a list an earlier one (the command line) already set. */
+    unsigned char list_source[16];
+};
+
+/* Sources, in order of precedence: the earliest to set a value wins. */
+enum vs_config_source { VS_SRC_NONE = 0, VS_SRC_CMDLINE = 1, VS_SRC_FILE = 2 };
+
+void vs_config_init(struct vs_config *c);
+void vs_config_free(struct vs_config *c);
+
+/* Applies one "Keyword value" or "Keyword=value" line. Blank lines and
+ * comments are accepted. On error returns -EINVAL and writes a message of the
+ * form "<origin> line N: ..." into err. */
+int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_source src,
+                         const char *origin, unsigned lineno, char *err, size_t errlen);
+
+/* Reads a whole file. A missing file is -ENOENT (the caller decides whether
+ * that is fine); other failures -errno or -EINVAL with err filled in. */
+int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t errlen);
+
+/* Fills every unset field with its default. */
+void vs_config_finish(struct vs_config *c);
+
+/* Writes the effective configuration in the file syntax (sshd -T style). */
+void vs_config_dump(const struct vs_config *c, FILE *out);
+
+const char *vs_config_subsystem(const struct vs_config *c, const char *name);
+
+#endif

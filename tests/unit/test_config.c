@@ -1,0 +1,268 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int apply(struct vs_config *c, const char *line, enum vs_config_source src, char *err)
+{
+    return vs_config_apply_line(c, line, src, "test", 7, err, 256);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    vs_config_init(&c);
+    vs_config_finish(&c);
+    assert_int_equal(c.n_listen, 1);
+    assert_int_equal(c.listen[0].kind, VS_LISTEN_VSOCK);
+    assert_int_equal(c.listen[0].port, 22);
+    assert_int_equal(c.listen[0].cid, VS_VMADDR_CID_ANY);
+    assert_string_equal(c.hostkeys[0], VS_DEFAULT_HOSTKEY_PATH);
+    assert_int_equal(c.permit_root_login, 1);
+    assert_int_equal(c.n_allow_peers, 1);
+    assert_int_equal(c.allow_peers[0], 2);
+    assert_false(c.allow_peers_any);
+    assert_int_equal(c.n_accept_env, 2);
+    assert_string_equal(c.accept_env[0], "LANG");
+    assert_string_equal(c.accept_env[1], "LC_*");
+    assert_true(c.max_sessions >= 10);
+    assert_true(c.max_startups >= 50);
+    assert_int_equal(c.login_grace_time, 120);
+    assert_int_equal(c.log_level, VS_LOG_INFO);
+    vs_config_free(&c);
+}
+
+/* Every line here must be accepted. */
+static void test_good_lines(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "",
+        "   ",
+        "# comment",
+        "  # indented comment",
+        "Listen vsock:22",
+        "listen=unix:/run/x.sock",
+        "Listen = vsock:3:2222 unix:/tmp/a",
+        "HostKey /etc/k",
+        "AllowUsers alice bob*",
+        "DenyUsers mallory",
+        "PermitRootLogin no",
+        "AllowPeers 2 3 host local",
+        "AcceptEnv LANG LC_* TZ",
+        "Subsystem sftp /usr/lib/openssh/sftp-server -l INFO",
+        "MaxSessions 0",
+        "MaxStartups 200",
+        "LoginGraceTime 1m30s",
+        "LogLevel debug3",
+        "PidFile none",
+        "PidFile /run/vsock-sshd.pid\n",
+        "  LogLevel\tVERBOSE  \n",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        struct vs_config c;
+        char err[256] = "";
+        vs_config_init(&c);
+        int r = apply(&c, lines[i], VS_SRC_FILE, err);
+        if (r != 0)
+            fail_msg("'%s' rejected: %s", lines[i], err);
+        vs_config_free(&c);
+    }
+}
+
+struct bad_case {
+    const char *line;
+    const char *expect_in_error;
+};
+
+/* Every line here must be refused with an error naming the origin and line. */
+static void test_bad_lines(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"Bogus yes", "unknown keyword 'Bogus'"},
+        {"Listen", "missing argument"},
+        {"Listen tcp:22", "expected vsock:PORT"},
+        {"Listen vsock:", "bad vsock port"},
+        {"Listen vsock:99999999999", "bad vsock port"},
+        {"Listen vsock:4294967295", "bad vsock port"},
+        {"Listen vsock:x:22", "bad vsock CID"},
+        {"Listen unix:relative/path", "absolute"},
+        {"PermitRootLogin prohibit-password", "expected yes or no"},
+        {"PermitRootLogin maybe", "expected yes or no"},
+        {"AllowPeers 2 three", "expected a CID"},
+        {"AllowPeers -1", "expected a CID"},
+        {"AllowUsers alice@host", "not supported"},
+        {"Subsystem sftp", "expected a name and a command"},
+        {"MaxSessions -1", "whole number"},
+        {"MaxSessions 100000", "whole number"},
+        {"MaxSessions ten", "whole number"},
+        {"MaxStartups 0", "whole number"},
+        {"MaxStartups 10:30:100", "not supported"},
+        {"LoginGraceTime soon", "expected a time"},
+        {"LoginGraceTime 2d", "expected a time"},
+        {"LoginGraceTime 99999999", "expected a time"},
+        {"LogLevel LOUD", "expected QUIET"},
+        {"PidFile relative", "absolute path"},
+        {"AcceptEnv \"LANG", "bad quoting"},
+        {"Match User bob", "Match blocks are not supported"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c;
+        char err[256] = "";
+        vs_config_init(&c);
+        int r = apply(&c, cases[i].line, VS_SRC_FILE, err);
+        if (r != -EINVAL)
+            fail_msg("'%s' accepted (r=%d)", cases[i].line, r);
+        if (strstr(err, cases[i].expect_in_error) == NULL || strstr(err, "test line 7:") != err)
+            fail_msg("'%s': unexpected error '%s'", cases[i].line, err);
+        vs_config_free(&c);
+    }
+}
+
+static void test_long_line(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    char *line = malloc(VS_CONFIG_MAX_LINE + 10);
+    memset(line, 'a', VS_CONFIG_MAX_LINE + 9);
+    line[VS_CONFIG_MAX_LINE + 9] = '\0';
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, line, VS_SRC_FILE, err), -EINVAL);
+    assert_non_null(strstr(err, "too long"));
+    free(line);
+    vs_config_free(&c);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    char line[8192] = "AllowPeers";
+    for (int i = 0; i <= VS_MAX_PEERS; i++)
+        snprintf(line + strlen(line), sizeof(line) - strlen(line), " %d", i + 3);
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, line, VS_SRC_FILE, err), -EINVAL);
+    assert_non_null(strstr(err, "too many"));
+    vs_config_free(&c);
+
+    vs_config_init(&c);
+    for (int i = 0; i < VS_MAX_LISTEN; i++) {
+        snprintf(line, sizeof(line), "Listen vsock:%d", 1000 + i);
+        assert_int_equal(apply(&c, line, VS_SRC_FILE, err), 0);
+    }
+    assert_int_equal(apply(&c, "Listen vsock:1", VS_SRC_FILE, err), -EINVAL);
+    assert_non_null(strstr(err, "too many"));
+    vs_config_free(&c);
+}
+
+/* The command line comes first and wins: single values and whole lists. */
+static void test_precedence(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "MaxSessions 3", VS_SRC_CMDLINE, err), 0);
+    assert_int_equal(apply(&c, "Listen unix:/a", VS_SRC_CMDLINE, err), 0);
+    assert_int_equal(apply(&c, "MaxSessions 5", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "Listen vsock:22", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "AllowUsers a", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "AllowUsers b c", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "Subsystem x /bin/one", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "Subsystem x /bin/two", VS_SRC_FILE, err), 0);
+    vs_config_finish(&c);
+    assert_int_equal(c.max_sessions, 3);
+    assert_int_equal(c.n_listen, 1);
+    assert_int_equal(c.listen[0].kind, VS_LISTEN_UNIX);
+    assert_int_equal(c.n_allow_users, 3);
+    assert_string_equal(vs_config_subsystem(&c, "x"), "/bin/one");
+    assert_null(vs_config_subsystem(&c, "sftp"));
+    vs_config_free(&c);
+}
+
+static void test_allow_peers_any(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "AllowPeers any", VS_SRC_FILE, err), 0);
+    vs_config_finish(&c);
+    assert_true(c.allow_peers_any);
+    assert_int_equal(c.n_allow_peers, 0);
+    vs_config_free(&c);
+}
+
+static void test_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/vs-config-XXXXXX";
+    int fd = mkstemp(path);
+    struct vs_config c;
+    char err[256];
+    FILE *f = fdopen(fd, "w");
+    fputs("# test\nListen unix:/tmp/s\n\nLogLevel VERBOSE\nNoSuchThing 1\n", f);
+    fclose(f);
+    vs_config_init(&c);
+    assert_int_equal(vs_config_load_file(&c, path, err, sizeof(err)), -EINVAL);
+    char expect[300];
+    snprintf(expect, sizeof(expect), "%s line 5: unknown keyword 'NoSuchThing'", path);
+    assert_string_equal(err, expect);
+    vs_config_free(&c);
+    vs_config_init(&c);
+    unlink(path);
+    assert_int_equal(vs_config_load_file(&c, path, err, sizeof(err)), -ENOENT);
+    vs_config_free(&c);
+}
+
+static void test_dump_roundtrip(void **state)
+{
+    (void)state;
+    struct vs_config c, d;
+    char err[256];
+    char *buf = NULL;
+    size_t len = 0;
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "Listen vsock:3:99 unix:/x", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "Subsystem sftp internal", VS_SRC_FILE, err), 0);
+    vs_config_finish(&c);
+    FILE *f = open_memstream(&buf, &len);
+    vs_config_dump(&c, f);
+    fclose(f);
+    /* What -T prints must be a valid configuration giving the same dump. */
+    vs_config_init(&d);
+    unsigned n = 0;
+    for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        assert_int_equal(vs_config_apply_line(&d, line, VS_SRC_FILE, "dump", ++n, err, 256), 0);
+    vs_config_finish(&d);
+    assert_int_equal(d.n_listen, 2);
+    assert_int_equal(d.listen[0].cid, 3);
+    assert_int_equal(d.listen[0].port, 99);
+    assert_string_equal(vs_config_subsystem(&d, "sftp"), "internal");
+    free(buf);
+    vs_config_free(&c);
+    vs_config_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_good_lines),
+        cmocka_unit_test(test_bad_lines),  cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_limits),     cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
+        cmocka_unit_test(test_dump_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,157 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "policy.h"
+
+static void config_from(struct vs_config *c, const char *const *lines)
+{
+    char err[256];
+    vs_config_init(c);
+    for (; *lines != NULL; lines++)
+        if (vs_config_apply_line(c, *lines, VS_SRC_FILE, "t", 1, err, sizeof(err)) != 0)
+            fail_msg("%s", err);
+    vs_config_finish(c);
+}
+
+struct peer_case {
+    const char *config[4];
+    uint32_t cid, local_cid;
+    bool allowed;
+};
+
+static void test_peer_table(void **state)
+{
+    (void)state;
+    static const struct peer_case cases[] = {
+        /* Default: only the host. */
+        {{NULL}, 2, 3, true},
+        {{NULL}, 1, 3, false},  /* loopback inside the guest */
+        {{NULL}, 3, 3, false},  /* the guest's own CID */
+        {{NULL}, 4, 3, false},  /* another VM */
+        {{NULL}, 0, 3, false},  /* the hypervisor */
+        {{"AllowPeers 1", NULL}, 1, 3, true},
+        {{"AllowPeers 1", NULL}, 2, 3, false},
+        {{"AllowPeers local host", NULL}, 1, 3, true},
+        {{"AllowPeers 3", NULL}, 3, 3, true},
+        {{"AllowPeers 5 7", NULL}, 7, 3, true},
+        {{"AllowPeers 5 7", NULL}, 6, 3, false},
+        /* any: every other machine, but never this one unless listed. */
+        {{"AllowPeers any", NULL}, 2, 3, true},
+        {{"AllowPeers any", NULL}, 99, 3, true},
+        {{"AllowPeers any", NULL}, 1, 3, false},
+        {{"AllowPeers any", NULL}, 3, 3, false},
+        {{"AllowPeers any 1", NULL}, 1, 3, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c;
+        struct vs_peer p = {.kind = VS_PEER_VSOCK, .cid = cases[i].cid, .port = 1025,
+                            .local_cid = cases[i].local_cid, .local_port = 22};
+        const char *why = NULL;
+        config_from(&c, cases[i].config);
+        bool ok = vs_peer_allowed(&c, &p, &why);
+        if (ok != cases[i].allowed)
+            fail_msg("case %zu: cid %u: got %d", i, cases[i].cid, ok);
+        if (!ok)
+            assert_non_null(why);
+        vs_config_free(&c);
+    }
+}
+
+static void test_peer_unix(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    static const char *const none[] = {NULL};
+    struct vs_peer p = {.kind = VS_PEER_UNIX, .uid = 1000, .pid = 5};
+    char buf[64];
+    config_from(&c, none);
+    assert_true(vs_peer_allowed(&c, &p, NULL));
+    vs_peer_format(&p, buf, sizeof(buf));
+    assert_string_equal(buf, "unix:uid=1000,pid=5");
+    p = (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = 2, .port = 1234};
+    vs_peer_format(&p, buf, sizeof(buf));
+    assert_string_equal(buf, "vsock:2:1234");
+    vs_config_free(&c);
+}
+
+struct user_case {
+    const char *config[4];
+    const char *name;
+    uid_t uid;
+    bool shell_valid;
+    uid_t server_euid;
+    bool allowed;
+    const char *why_contains;
+};
+
+static void test_user_table(void **state)
+{
+    (void)state;
+    static const struct user_case cases[] = {
+        {{NULL}, "root", 0, true, 0, true, NULL},
+        {{NULL}, "alice", 1000, true, 0, true, NULL},
+        {{NULL}, "daemon", 1, false, 0, false, "shell"},
+        {{"PermitRootLogin no", NULL}, "root", 0, true, 0, false, "PermitRootLogin"},
+        {{"PermitRootLogin no", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"AllowUsers alice", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"AllowUsers alice", NULL}, "bob", 1001, true, 0, false, "AllowUsers"},
+        {{"AllowUsers al*", NULL}, "alfred", 1002, true, 0, true, NULL},
+        {{"AllowUsers a?ice", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"DenyUsers bob", NULL}, "bob", 1001, true, 0, false, "DenyUsers"},
+        {{"DenyUsers bob", NULL}, "alice", 1000, true, 0, true, NULL},
+        /* DenyUsers wins over AllowUsers. */
+        {{"AllowUsers *", "DenyUsers root", NULL}, "root", 0, true, 0, false, "DenyUsers"},
+        /* A server that is not root can only be itself. */
+        {{NULL}, "alice", 1000, true, 1000, true, NULL},
+        {{NULL}, "bob", 1001, true, 1000, false, "not running as root"},
+        {{NULL}, "root", 0, true, 1000, false, "not running as root"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct user_case *u = &cases[i];
+        struct vs_config c;
+        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
+        const char *why = NULL;
+        config_from(&c, u->config);
+        bool ok = vs_user_allowed(&c, &f, &why);
+        if (ok != u->allowed)
+            fail_msg("case %zu (%s): got %d", i, u->name, ok);
+        if (!ok && strstr(why, u->why_contains) == NULL)
+            fail_msg("case %zu: reason '%s'", i, why);
+        vs_config_free(&c);
+    }
+}
+
+static void test_env(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    static const char *const def[] = {NULL};
+    static const char *const custom[] = {"AcceptEnv TZ GIT_*", NULL};
+    config_from(&c, def);
+    assert_true(vs_env_accepted(&c, "LANG"));
+    assert_true(vs_env_accepted(&c, "LC_ALL"));
+    assert_false(vs_env_accepted(&c, "LD_PRELOAD"));
+    assert_false(vs_env_accepted(&c, "PATH"));
+    assert_false(vs_env_accepted(&c, "LANGUAGE"));
+    assert_false(vs_env_accepted(&c, "LC_X=Y"));
+    assert_false(vs_env_accepted(&c, "LC_ ALL"));
+    assert_false(vs_env_accepted(&c, ""));
+    vs_config_free(&c);
+    config_from(&c, custom);
+    assert_true(vs_env_accepted(&c, "TZ"));
+    assert_true(vs_env_accepted(&c, "GIT_DIR"));
+    assert_false(vs_env_accepted(&c, "LANG"));
+    assert_false(vs_env_accepted(&c, "1TZ"));
+    vs_config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peer_table), cmocka_unit_test(test_peer_unix),
+        cmocka_unit_test(test_user_table), cmocka_unit_test(test_env)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

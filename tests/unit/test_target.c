@@ -1,0 +1,86 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "target.h"
+
+struct target_case {
+    const char *target, *port;
+    int rc;
+    enum vp_target_kind kind;
+    uint32_t cid, tport;
+    const char *path;
+};
+
+static void test_target_table(void **state)
+{
+    (void)state;
+    static const struct target_case cases[] = {
+        {"3", NULL, 0, VP_TARGET_VSOCK, 3, 22, NULL},
+        {"3", "2222", 0, VP_TARGET_VSOCK, 3, 2222, NULL},
+        {"vsock/3", "22", 0, VP_TARGET_VSOCK, 3, 22, NULL},
+        {"vsock%42", NULL, 0, VP_TARGET_VSOCK, 42, 22, NULL},
+        {"vsock/4294967294", NULL, 0, VP_TARGET_VSOCK, 4294967294u, 22, NULL},
+        {"unix/run/vm.sock", "22", 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
+        {"unix//run/vm.sock", NULL, 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
+        {"unix%run/vm.sock", "notaport", 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
+        {"vsock-mux/run/fc.sock", "1024", 0, VP_TARGET_VSOCK_MUX, 0, 1024, "/run/fc.sock"},
+        {"vsock-mux%/run/fc.sock", NULL, 0, VP_TARGET_VSOCK_MUX, 0, 22, "/run/fc.sock"},
+        {"", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vm", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock/", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock/x", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock/-3", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock/4294967295", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock:3", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock3", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"3", "4294967295", -EINVAL, 0, 0, 0, NULL},
+        {"3", "22a", -EINVAL, 0, 0, 0, NULL},
+        {"vsock-mux/x", "", -EINVAL, 0, 0, 0, NULL},
+        {"unix/", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"vsock-mux%", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"unixx/run", NULL, -EINVAL, 0, 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct target_case *c = &cases[i];
+        struct vp_target t = {.cid = 12345};
+        const char *why = NULL;
+        int r = vp_target_parse(c->target, c->port, &t, &why);
+        if (r != c->rc)
+            fail_msg("'%s' '%s': rc %d, expected %d", c->target, c->port ? c->port : "-", r,
+                     c->rc);
+        if (r < 0) {
+            assert_non_null(why);
+            assert_int_equal(t.cid, 12345);
+            continue;
+        }
+        assert_int_equal(t.kind, c->kind);
+        assert_int_equal(t.port, c->tport);
+        if (c->kind == VP_TARGET_VSOCK)
+            assert_int_equal(t.cid, c->cid);
+        else
+            assert_string_equal(t.path, c->path);
+    }
+}
+
+static void test_long_path(void **state)
+{
+    (void)state;
+    char target[300] = "unix/";
+    struct vp_target t;
+    const char *why;
+    memset(target + 5, 'a', 200);
+    target[205] = '\0';
+    assert_int_equal(vp_target_parse(target, NULL, &t, &why), -EINVAL);
+    assert_string_equal(why, "socket path too long");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_target_table),
+                                       cmocka_unit_test(test_long_path)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
