@@ -1,7 +1,6 @@
 /* vsock-proxy: an ssh ProxyCommand that connects to a VM over vsock (or a
  * Unix socket, or a hybrid-vsock muxer) and either passes the connected socket
  * to ssh (--fdpass, for ProxyUseFdpass) or relays bytes both ways. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

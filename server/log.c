@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,4 +161,17 @@ void vs_log_attach_libssh(void)
         verbosity = SSH_LOG_WARN;
     ssh_set_log_callback(libssh_log_cb);
     ssh_set_log_level(verbosity);
+}
+
+void vs_printable(char *out, size_t len, const char *in)
+{
+    size_t n = 0;
+
+    if (len == 0)
+        return;
+    for (; *in != '\0' && n + 1 < len; in++)
+        out[n++] = isprint((unsigned char)*in) ? *in : '?';
+    out[n] = '\0';
+    if (*in != '\0' && n >= 3) /* truncated: say so */
+        memcpy(out + n - 3, "...", 3);
 }
