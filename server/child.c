@@ -1,0 +1,226 @@
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <utmp.h>
+
+#include "signals.h"
+#include "util.h"
+
+#define USER_PATH "/usr/local/bin:/usr/bin:/bin:/usr/games"
+#define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int vs_user_lookup(const char *name, struct vs_user *out)
+{
+    struct passwd pw, *res = NULL;
+    char buf[16384];
+    int r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+
+    if (res == NULL)
+        return r == 0 || r == ENOENT || r == ESRCH ? -ENOENT : -r;
+    struct vs_user u = {
+        .name = strdup(pw.pw_name),
+        .home = strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/"),
+        .shell = strdup(pw.pw_shell && *pw.pw_shell ? pw.pw_shell : "/bin/sh"),
+        .uid = pw.pw_uid,
+        .gid = pw.pw_gid,
+    };
+    if (u.name == NULL || u.home == NULL || u.shell == NULL) {
+        vs_user_free(&u);
+        return -ENOMEM;
+    }
+    *out = u;
+    return 0;
+}
+
+void vs_user_free(struct vs_user *u)
+{
+    free(u->name);
+    free(u->home);
+    free(u->shell);
+    memset(u, 0, sizeof(*u));
+}
+
+bool vs_shell_listed(const char *shell)
+{
+    bool found = false;
+    const char *s;
+
+    setusershell();
+    while ((s = getusershell()) != NULL)
+        if (strcmp(s, shell) == 0) {
+            found = true;
+            break;
+        }
+    endusershell();
+    return found;
+}
+
+/* ---- in the child, after fork ------------------------------------------ */
+
+static void die(const char *what, int err) __attribute__((noreturn));
+static void die(const char *what, int err)
+{
+    dprintf(STDERR_FILENO, "vsock-sshd: %s: %s\n", what, strerror(err));
+    _exit(1);
+}
+
+/* Drops root to the user exactly once and proves it stuck. */
+static void drop_privileges(const struct vs_user *u)
+{
+    if (geteuid() != 0) {
+        /* Policy admitted only our own user: nothing to change. */
+        if (getuid() != u->uid)
+            die("cannot start a session as another user without root", EPERM);
+        return;
+    }
+    if (initgroups(u->name, u->gid) < 0)
+        die("initgroups", errno);
+    if (setgid(u->gid) < 0)
+        die("setgid", errno);
+    if (setuid(u->uid) < 0)
+        die("setuid", errno);
+    if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid)
+        die("privileges not dropped", EPERM);
+    if (u->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+        die("privileges could be regained", EPERM);
+}
+
+/* Sets or replaces "NAME=value" in envp (n entries, room for max-1). */
+static void env_set(char **envp, size_t *n, size_t max, char *entry)
+{
+    size_t len = strcspn(entry, "=");
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp(envp[i], entry, len + 1) == 0) {
+            envp[i] = entry;
+            return;
+        }
+    if (*n + 1 < max)
+        envp[(*n)++] = entry;
+}
+
+/* The login environment, then the client's accepted variables on top, as
+ * OpenSSH's sshd applies AcceptEnv. Runs in the child: leaks do not matter. */
+static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
+{
+    const struct vs_user *u = r->user;
+    size_t n = 0;
+    char *s;
+
+#define SET(...)                                                                                   \
+    do {                                                                                           \
+        if (asprintf(&s, __VA_ARGS__) >= 0)                                                        \
+            env_set(envp, &n, max, s);                                                             \
+    } while (0)
+    SET("HOME=%s", u->home);
+    SET("USER=%s", u->name);
+    SET("LOGNAME=%s", u->name);
+    SET("SHELL=%s", u->shell);
+    SET("PATH=%s", u->uid == 0 ? ROOT_PATH : USER_PATH);
+    SET("MAIL=/var/mail/%s", u->name);
+    SET("SSH_CONNECTION=%s", r->ssh_connection);
+    SET("SSH_CLIENT=%s", r->ssh_client);
+    if (r->pty_slave >= 0) {
+        SET("SSH_TTY=%s", r->tty_name);
+        SET("TERM=%s", r->term && *r->term ? r->term : "dumb");
+    }
+#undef SET
+    for (unsigned i = 0; i < r->n_env; i++)
+        env_set(envp, &n, max, r->env[i]);
+    envp[n] = NULL;
+}
+
+static void child_exec(const struct vs_spawn_req *r, int in_fd, int out_fd, int err_fd)
+{
+    const struct vs_user *u = r->user;
+    char *envp[VS_MAX_ENV + 16];
+    char argv0[256];
+    const char *base = strrchr(u->shell, '/');
+
+    vs_signals_reset_for_exec();
+    if (r->pty_slave >= 0) {
+        if (login_tty(r->pty_slave) < 0) /* setsid, controlling tty, fds 0-2 */
+            die("login_tty", errno);
+    } else {
+        if (setsid() < 0)
+            die("setsid", errno);
+        if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+            die("dup2", errno);
+    }
+    /* Nothing of the server's (the connection socket, keys' files, other
+     * sessions' pipes) may leak into user code. */
+    if (close_range(3, ~0U, 0) < 0)
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
+
+    drop_privileges(u);
+
+    build_env(r, envp, VS_ARRAY_SIZE(envp));
+    if (chdir(u->home) < 0) {
+        dprintf(STDERR_FILENO, "Could not chdir to home directory %s: %s\n", u->home,
+                strerror(errno));
+        if (chdir("/") < 0)
+            die("chdir /", errno);
+    }
+    base = base ? base + 1 : u->shell;
+    if (r->command == NULL) {
+        snprintf(argv0, sizeof(argv0), "-%s", base);
+        char *const argv[] = {argv0, NULL};
+        execve(u->shell, argv, envp);
+    } else {
+        snprintf(argv0, sizeof(argv0), "%s", base);
+        char *const argv[] = {argv0, "-c", (char *)r->command, NULL};
+        execve(u->shell, argv, envp);
+    }
+    dprintf(STDERR_FILENO, "vsock-sshd: %s: %s\n", u->shell, strerror(errno));
+    _exit(127);
+}
+
+static int make_pipe(int p[2], int our_end)
+{
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
+    int fl = fcntl(p[our_end], F_GETFL);
+    if (fl < 0 || fcntl(p[our_end], F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    return 0;
+}
+
+int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)
+{
+    int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+    int err = 0;
+    pid_t pid;
+
+    if (r->pty_slave < 0 &&
+        ((err = make_pipe(in, 1)) < 0 || (err = make_pipe(o, 0)) < 0 ||
+         (err = make_pipe(e, 0)) < 0))
+        goto fail;
+    pid = fork();
+    if (pid < 0) {
+        err = -errno;
+        goto fail;
+    }
+    if (pid == 0)
+        child_exec(r, in[0], o[1], e[1]);
+
+    vs_close(in[0]);
+    vs_close(o[1]);
+    vs_close(e[1]);
+    *out = (struct vs_spawned){.pid = pid, .in_fd = in[1], .out_fd = o[0], .err_fd = e[0]};
+    return 0;
+fail:
+    for (int i = 0; i < 2; i++) {
+        vs_close(in[i]);
+        vs_close(o[i]);
+        vs_close(e[i]);
+    }
+    return err;
+}

@@ -1,0 +1,48 @@
+/* Starting user code: account lookup, the login environment, and the fork
+ * that drops privileges exactly once before anything of the user's runs. */
+#ifndef VS_CHILD_H
+#define VS_CHILD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct vs_user {
+    char *name, *home, *shell;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* Looks up an account. Returns 0, -ENOENT if there is none, or -errno. An
+ * empty shell is /bin/sh, as login(1) has it. */
+int vs_user_lookup(const char *name, struct vs_user *out);
+void vs_user_free(struct vs_user *u);
+/* True if shell is listed in /etc/shells. */
+bool vs_shell_listed(const char *shell);
+
+/* Upper bounds of what a client may add to a session's environment. */
+#define VS_MAX_ENV 64
+#define VS_MAX_ENV_BYTES 8192
+
+struct vs_spawn_req {
+    const struct vs_user *user;
+    const char *command;  /* NULL: a login shell */
+    int pty_slave;        /* -1: three pipes */
+    const char *tty_name; /* SSH_TTY, with a PTY */
+    const char *term;     /* TERM, with a PTY */
+    char *const *env;     /* accepted "NAME=value" strings */
+    unsigned n_env;
+    const char *ssh_connection, *ssh_client;
+};
+
+struct vs_spawned {
+    pid_t pid;
+    int in_fd, out_fd, err_fd; /* our ends, non-blocking; -1 with a PTY */
+};
+
+/* Forks and execs the user's shell (login shell, or "-c command") in a new
+ * session, as the user (initgroups, setgid, setuid, each checked). Returns
+ * 0 or -errno; failures after the fork are reported on the child's stderr
+ * and by exit status 127 (exec) or 1 (setup). */
+int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out);
+
+#endif

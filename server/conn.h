@@ -1,0 +1,57 @@
+/* One SSH connection, run to its end in its own process: key exchange, null
+ * authentication, and a poll() loop that owns every fd (the SSH socket, the
+ * signal pipe, each session's child fds) and drives libssh as a protocol
+ * engine. libssh callbacks only record state; fds and channels are closed
+ * and freed by the loop, never inside a callback. */
+#ifndef VS_CONN_H
+#define VS_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "child.h"
+#include "config.h"
+#include "policy.h"
+
+/* Authentication attempts before the connection is dropped (sshd's MaxAuthTries). */
+#define VS_MAX_AUTH_TRIES 6
+
+struct vs_session;
+
+struct vs_conn {
+    const struct vs_config *cfg;
+    ssh_session ssh;
+    ssh_event event;
+    struct vs_peer peer;
+    char peer_str[64];
+    char ssh_connection[128], ssh_client[96];
+    struct vs_user user;
+    bool authenticated;
+    bool dead; /* the SSH connection is gone */
+    int auth_notify_fd;
+    unsigned auth_attempts;
+    struct vs_session **sessions; /* MaxSessions slots, n_sessions in use */
+    unsigned n_sessions, total_sessions;
+    uint64_t bytes_in, bytes_out;
+    struct timespec started;
+};
+
+struct vs_conn_params {
+    const struct vs_config *cfg;
+    ssh_bind bind;
+    int fd;               /* the accepted socket; owned from here on */
+    struct vs_peer peer;
+    int auth_notify_fd;   /* written and closed once authenticated; -1 for none */
+};
+
+/* Runs the connection to its end. Returns the process exit status. */
+int vs_conn_run(const struct vs_conn_params *p);
+
+/* Milliseconds since t (CLOCK_MONOTONIC). */
+int64_t vs_ms_since(const struct timespec *t);
+
+#endif

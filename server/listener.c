@@ -1,0 +1,349 @@
+#include "listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "conn.h"
+#include "log.h"
+#include "signals.h"
+#include "util.h"
+
+/* A connection child; startup_fd is open until it has authenticated. */
+struct child {
+    pid_t pid;
+    int startup_fd;
+    char peer[64];
+};
+
+struct listener_state {
+    const struct vs_listener_params *p;
+    int fds[VS_MAX_LISTEN];
+    struct vs_listen_addr addrs[VS_MAX_LISTEN];
+    unsigned n_fds;
+    struct child *children;
+    size_t n_children, cap_children;
+    unsigned n_startups; /* children not yet authenticated */
+};
+
+int vs_peer_from_socket(int fd, struct vs_peer *out)
+{
+    union {
+        struct sockaddr sa;
+        struct sockaddr_vm vm;
+        struct sockaddr_un un;
+    } peer = {0}, local = {0};
+    socklen_t plen = sizeof(peer), llen = sizeof(local);
+    struct vs_peer p = {0};
+
+    if (getpeername(fd, &peer.sa, &plen) < 0 || getsockname(fd, &local.sa, &llen) < 0)
+        return -errno;
+    if (peer.sa.sa_family == AF_VSOCK) {
+        p.kind = VS_PEER_VSOCK;
+        p.cid = peer.vm.svm_cid;
+        p.port = peer.vm.svm_port;
+        p.local_cid = local.vm.svm_cid;
+        p.local_port = local.vm.svm_port;
+    } else if (peer.sa.sa_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+        p.kind = VS_PEER_UNIX;
+        p.uid = (uid_t)-1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+            p.uid = cred.uid;
+            p.pid = cred.pid;
+        }
+    } else {
+        return -EAFNOSUPPORT;
+    }
+    *out = p;
+    return 0;
+}
+
+static int open_unix(const struct vs_listen_addr *a)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct stat st;
+    VS_CLEANUP_CLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (fd < 0)
+        return -errno;
+    memcpy(sun.sun_path, a->path, strlen(a->path) + 1);
+    /* A socket file left by a previous run is replaced, but not one that a
+     * running server still answers on, and never a file of another kind. */
+    if (lstat(a->path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return -EEXIST;
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int in_use = probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+        vs_close(probe);
+        if (in_use)
+            return -EADDRINUSE;
+        unlink(a->path);
+    }
+    mode_t old = umask(0177); /* the socket is created 0600 */
+    int r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    umask(old);
+    if (r < 0)
+        return -errno;
+    if (chmod(a->path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+        r = -errno;
+        unlink(a->path);
+        return r;
+    }
+    return VS_TAKE_FD(fd);
+}
+
+static int open_vsock(const struct vs_listen_addr *a)
+{
+    struct sockaddr_vm svm = {.svm_family = AF_VSOCK, .svm_cid = a->cid, .svm_port = a->port};
+    VS_CLEANUP_CLOSE int fd = -1;
+
+    if (getenv(VS_NO_VSOCK_ENV) != NULL)
+        return -EPERM;
+    fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&svm, sizeof(svm)) < 0 || listen(fd, SOMAXCONN) < 0)
+        return -errno;
+    return VS_TAKE_FD(fd);
+}
+
+static void close_listeners(struct listener_state *st)
+{
+    for (unsigned i = 0; i < st->n_fds; i++) {
+        st->fds[i] = vs_close(st->fds[i]);
+        if (st->addrs[i].kind == VS_LISTEN_UNIX)
+            unlink(st->addrs[i].path);
+    }
+    st->n_fds = 0;
+}
+
+static int open_listeners(struct listener_state *st)
+{
+    const struct vs_config *c = st->p->cfg;
+    char name[160];
+
+    for (unsigned i = 0; i < c->n_listen; i++) {
+        const struct vs_listen_addr *a = &c->listen[i];
+        int fd = a->kind == VS_LISTEN_UNIX ? open_unix(a) : open_vsock(a);
+        vs_listen_format(a, name, sizeof(name));
+        if (fd < 0) {
+            if (fd == -EPERM && a->kind == VS_LISTEN_VSOCK)
+                log_error("Refusing to listen on %s: %s is set", name, VS_NO_VSOCK_ENV);
+            else if (fd == -EAFNOSUPPORT)
+                log_error("Cannot listen on %s: this kernel has no vsock support", name);
+            else
+                log_error_errno(fd, "Cannot listen on %s", name);
+            close_listeners(st);
+            return fd;
+        }
+        st->addrs[st->n_fds] = *a;
+        st->fds[st->n_fds++] = fd;
+        log_info("listening on %s", name);
+    }
+    return 0;
+}
+
+static int add_child(struct listener_state *st, const struct child *ch)
+{
+    if (st->n_children == st->cap_children) {
+        size_t cap = st->cap_children ? st->cap_children * 2 : 64;
+        struct child *n = realloc(st->children, cap * sizeof(*n));
+        if (n == NULL)
+            return -ENOMEM;
+        st->children = n;
+        st->cap_children = cap;
+    }
+    st->children[st->n_children++] = *ch;
+    return 0;
+}
+
+static void child_authenticated(struct listener_state *st, struct child *ch)
+{
+    if (ch->startup_fd < 0)
+        return;
+    ch->startup_fd = vs_close(ch->startup_fd);
+    st->n_startups--;
+}
+
+static void reap(struct listener_state *st)
+{
+    pid_t pid;
+    int status;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < st->n_children; i++) {
+            struct child *ch = &st->children[i];
+            if (ch->pid != pid)
+                continue;
+            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && ch->startup_fd >= 0)
+                log_info("connection from %s: LoginGraceTime exceeded", ch->peer);
+            else if (WIFSIGNALED(status))
+                log_error("connection process for %s died of signal %d", ch->peer,
+                          WTERMSIG(status));
+            child_authenticated(st, ch);
+            st->children[i] = st->children[--st->n_children];
+            break;
+        }
+    }
+}
+
+static void handle_connection(struct listener_state *st, int fd)
+{
+    const struct vs_config *c = st->p->cfg;
+    struct vs_peer peer;
+    struct child ch = {.startup_fd = -1};
+    const char *why = NULL;
+    int startup[2];
+
+    int r = vs_peer_from_socket(fd, &peer);
+    if (r < 0) {
+        log_error_errno(r, "Cannot identify a connection's peer");
+        vs_close(fd);
+        return;
+    }
+    vs_peer_format(&peer, ch.peer, sizeof(ch.peer));
+    if (!vs_peer_allowed(c, &peer, &why)) {
+        log_info("refused connection from %s: %s", ch.peer, why);
+        vs_close(fd);
+        return;
+    }
+    if (st->n_startups >= (unsigned)c->max_startups) {
+        log_info("refused connection from %s: MaxStartups (%d) unauthenticated connections",
+                 ch.peer, c->max_startups);
+        vs_close(fd);
+        return;
+    }
+    if (pipe2(startup, O_CLOEXEC) < 0) {
+        log_error_errno(-errno, "pipe");
+        vs_close(fd);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error_errno(-errno, "Cannot fork for %s", ch.peer);
+        vs_close(fd);
+        vs_close(startup[0]);
+        vs_close(startup[1]);
+        return;
+    }
+    if (pid == 0) {
+        /* The connection process: nothing of the listener's stays. */
+        for (unsigned i = 0; i < st->n_fds; i++)
+            vs_close(st->fds[i]);
+        for (size_t i = 0; i < st->n_children; i++)
+            vs_close(st->children[i].startup_fd);
+        vs_close(startup[0]);
+        if (vs_signals_init() < 0)
+            _exit(1);
+        struct vs_conn_params cp = {
+            .cfg = c, .bind = *st->p->bind, .fd = fd, .peer = peer, .auth_notify_fd = startup[1]};
+        _exit(vs_conn_run(&cp));
+    }
+    vs_close(fd);
+    vs_close(startup[1]);
+    ch.pid = pid;
+    ch.startup_fd = startup[0];
+    fcntl(ch.startup_fd, F_SETFL, O_NONBLOCK);
+    if (add_child(st, &ch) < 0) {
+        /* Cannot track it: it runs on, only MaxStartups does not count it. */
+        vs_close(ch.startup_fd);
+        return;
+    }
+    st->n_startups++;
+    log_verbose("connection from %s (process %ld)", ch.peer, (long)pid);
+}
+
+static void accept_all(struct listener_state *st, int lfd)
+{
+    /* Bursts are normal (Ansible forks, parallel tools): take all that wait. */
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                log_error_errno(-errno, "accept");
+            return;
+        }
+        handle_connection(st, fd);
+    }
+}
+
+int vs_listener_run(const struct vs_listener_params *p)
+{
+    struct listener_state st = {.p = p};
+    struct pollfd *pfd = NULL;
+    size_t *owner = NULL; /* child index for startup fds */
+    int r;
+
+    r = open_listeners(&st);
+    if (r < 0)
+        return r;
+    for (;;) {
+        size_t want = 1 + st.n_fds + st.n_children;
+        struct pollfd *np = realloc(pfd, want * sizeof(*pfd));
+        size_t *no = realloc(owner, want * sizeof(*owner));
+        if (np != NULL)
+            pfd = np;
+        if (no != NULL)
+            owner = no;
+        if (np == NULL || no == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        nfds_t n = 0;
+        pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
+        for (unsigned i = 0; i < st.n_fds; i++)
+            pfd[n++] = (struct pollfd){.fd = st.fds[i], .events = POLLIN};
+        for (size_t i = 0; i < st.n_children; i++)
+            if (st.children[i].startup_fd >= 0) {
+                owner[n] = i;
+                pfd[n++] = (struct pollfd){.fd = st.children[i].startup_fd, .events = POLLIN};
+            }
+        if (poll(pfd, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            r = log_error_errno(-errno, "poll");
+            break;
+        }
+        for (nfds_t i = 1 + st.n_fds; i < n; i++)
+            if (pfd[i].revents != 0)
+                child_authenticated(&st, &st.children[owner[i]]);
+        if (pfd[0].revents & POLLIN) {
+            unsigned sigs = vs_signals_take();
+            if (sigs & VS_SIGBIT(SIGCHLD))
+                reap(&st);
+            if (sigs & (VS_SIGBIT(SIGTERM) | VS_SIGBIT(SIGINT))) {
+                log_info("received %s, exiting", sigs & VS_SIGBIT(SIGTERM) ? "SIGTERM" : "SIGINT");
+                r = 0;
+                break;
+            }
+            if (sigs & VS_SIGBIT(SIGHUP)) {
+                log_info("received SIGHUP, re-reading the configuration");
+                if (p->reload(p->cfg, p->bind, p->reload_userdata) == 0)
+                    log_info("configuration reloaded; it applies to new connections (Listen "
+                             "changes need a restart)");
+            }
+        }
+        for (unsigned i = 0; i < st.n_fds; i++)
+            if (pfd[1 + i].revents & POLLIN)
+                accept_all(&st, st.fds[i]);
+    }
+    close_listeners(&st);
+    for (size_t i = 0; i < st.n_children; i++)
+        vs_close(st.children[i].startup_fd);
+    free(st.children);
+    free(pfd);
+    free(owner);
+    return r;
+}

@@ -1,0 +1,36 @@
+/* The listening process: one fork per accepted connection, peer policy and
+ * MaxStartups decided before the fork, children reaped, SIGHUP re-reads the
+ * configuration for new connections, SIGTERM stops it cleanly. */
+#ifndef VS_LISTENER_H
+#define VS_LISTENER_H
+
+#include <stdbool.h>
+
+#include <libssh/server.h>
+
+#include "config.h"
+#include "policy.h"
+
+/* Reloads the configuration into *cfg and a fresh bind into *bind; returns
+ * 0, or a negative errno after logging why (the old ones stay in force). */
+typedef int (*vs_reload_fn)(struct vs_config *cfg, ssh_bind *bind, void *userdata);
+
+struct vs_listener_params {
+    struct vs_config *cfg;
+    ssh_bind *bind;
+    vs_reload_fn reload;
+    void *reload_userdata;
+};
+
+/* Opens the configured listeners and serves until SIGTERM or SIGINT.
+ * Returns 0 or a negative errno. */
+int vs_listener_run(const struct vs_listener_params *p);
+
+/* Describes a connected socket's peer (vsock or Unix). Returns 0 or -errno. */
+int vs_peer_from_socket(int fd, struct vs_peer *out);
+
+/* Environment variable that forbids AF_VSOCK sockets (a guard for test
+ * machines whose own vsock peer is not ours to talk to). */
+#define VS_NO_VSOCK_ENV "VSOCK_SSH_NO_VSOCK"
+
+#endif

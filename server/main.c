@@ -1,0 +1,320 @@
+/* vsock-sshd: an SSH server for virtual machines, reached over vsock, with
+ * null authentication (vsock identifies the peer). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+#include "config.h"
+#include "conn.h"
+#include "hostkey.h"
+#include "listener.h"
+#include "log.h"
+#include "signals.h"
+#include "util.h"
+
+#ifndef VS_VERSION
+#define VS_VERSION "unknown"
+#endif
+
+#define MAX_CMDLINE_OPTIONS 64
+
+struct options {
+    const char *config_path;
+    bool config_explicit;
+    const char *lines[MAX_CMDLINE_OPTIONS]; /* -o, -l, -h as config lines */
+    char *owned[MAX_CMDLINE_OPTIONS];
+    unsigned n_lines;
+    bool foreground, to_stderr, inetd, test, dump;
+    int debug;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
+                 "                  [-l vsock:PORT | vsock:CID:PORT | unix:PATH]... "
+                 "[-o option]...\n");
+}
+
+static int add_line(struct options *o, char *line)
+{
+    if (o->n_lines >= MAX_CMDLINE_OPTIONS) {
+        free(line);
+        fprintf(stderr, "vsock-sshd: too many command-line options\n");
+        return -E2BIG;
+    }
+    o->owned[o->n_lines] = line;
+    o->lines[o->n_lines++] = line;
+    return 0;
+}
+
+static int add_keyword(struct options *o, const char *kw, const char *value)
+{
+    char *line;
+    if (asprintf(&line, "%s \"%s\"", kw, value) < 0)
+        return -ENOMEM;
+    return add_line(o, line);
+}
+
+/* Loads the configuration: command-line options first (they win), then the
+ * file, then defaults. On error returns a negative errno with err filled. */
+static int load_config(const struct options *o, struct vs_config *c, char *err, size_t errlen)
+{
+    vs_config_init(c);
+    for (unsigned i = 0; i < o->n_lines; i++) {
+        int r = vs_config_apply_line(c, o->lines[i], VS_SRC_CMDLINE, "command line", i + 1, err,
+                                     errlen);
+        if (r < 0) {
+            vs_config_free(c);
+            return r;
+        }
+    }
+    int r = vs_config_load_file(c, o->config_path, err, errlen);
+    if (r == -ENOENT && !o->config_explicit)
+        r = 0; /* no file at the default place: defaults it is */
+    if (r < 0) {
+        vs_config_free(c);
+        return r;
+    }
+    vs_config_finish(c);
+    return 0;
+}
+
+static ssh_bind new_bind(const struct vs_config *c, bool generate_keys)
+{
+    ssh_bind b = ssh_bind_new();
+    bool no = false;
+
+    if (b == NULL)
+        return NULL;
+    /* Only our own configuration counts; not libssh's system-wide file. */
+    ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
+    ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, "vsock_sshd_" VS_VERSION);
+    if (vs_hostkey_load(c, b, generate_keys) < 0) {
+        ssh_bind_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+struct reload_ctx {
+    const struct options *o;
+};
+
+static int reload(struct vs_config *cfg, ssh_bind *bind, void *userdata)
+{
+    struct reload_ctx *rc = userdata;
+    struct vs_config fresh;
+    char err[512];
+
+    if (load_config(rc->o, &fresh, err, sizeof(err)) < 0) {
+        log_error("%s; keeping the previous configuration", err);
+        return -EINVAL;
+    }
+    ssh_bind b = new_bind(&fresh, true);
+    if (b == NULL) {
+        vs_config_free(&fresh);
+        log_error("keeping the previous configuration");
+        return -EINVAL;
+    }
+    /* Listeners stay as they are; keep the old Listen so -T and logs match. */
+    memcpy(fresh.listen, cfg->listen, sizeof(cfg->listen));
+    fresh.n_listen = cfg->n_listen;
+    vs_config_free(cfg);
+    *cfg = fresh;
+    ssh_bind_free(*bind);
+    *bind = b;
+    vs_log_set_level((enum vs_log_level)cfg->log_level);
+    vs_log_attach_libssh();
+    return 0;
+}
+
+static int write_pid_file(const char *path)
+{
+    FILE *f;
+    if (path == NULL || strcmp(path, "none") == 0)
+        return 0;
+    f = fopen(path, "we");
+    if (f == NULL)
+        return log_error_errno(-errno, "Cannot write PidFile %s", path);
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+    return 0;
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -errno;
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        vs_close(fd);
+    }
+    return chdir("/") < 0 ? -errno : 0;
+}
+
+/* inetd mode: fd 0 is a connected socket (systemd Accept=yes). */
+static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
+{
+    struct vs_peer peer;
+    const char *why = NULL;
+    char peer_str[64];
+    int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+
+    if (fd < 0)
+        return log_error_errno(-errno, "inetd mode: no connection on standard input");
+    /* stdin and stdout must not stay the connection: user code gets its own. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        vs_close(null);
+    }
+    int r = vs_peer_from_socket(fd, &peer);
+    if (r < 0) {
+        vs_close(fd);
+        return log_error_errno(r, "inetd mode: standard input is not a vsock or Unix socket");
+    }
+    vs_peer_format(&peer, peer_str, sizeof(peer_str));
+    if (!vs_peer_allowed(cfg, &peer, &why)) {
+        log_info("refused connection from %s: %s", peer_str, why);
+        vs_close(fd);
+        return -EPERM;
+    }
+    struct vs_conn_params cp = {.cfg = cfg, .bind = bind, .fd = fd, .peer = peer,
+                                .auth_notify_fd = -1};
+    return vs_conn_run(&cp) == 0 ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.config_path = VS_DEFAULT_CONFIG_PATH};
+    struct vs_config cfg;
+    char err[512];
+    int c, r;
+
+    while ((c = getopt(argc, argv, "DdeitTVf:h:l:o:")) != -1) {
+        switch (c) {
+        case 'D':
+            o.foreground = true;
+            break;
+        case 'd':
+            o.debug++;
+            o.foreground = o.to_stderr = true;
+            break;
+        case 'e':
+            o.to_stderr = true;
+            break;
+        case 'i':
+            o.inetd = true;
+            break;
+        case 't':
+            o.test = true;
+            break;
+        case 'T':
+            o.dump = true;
+            break;
+        case 'V':
+            printf("vsock-sshd %s (libssh %s)\n", VS_VERSION, ssh_version(0));
+            return 0;
+        case 'f':
+            o.config_path = optarg;
+            o.config_explicit = true;
+            break;
+        case 'h':
+            if (add_keyword(&o, "HostKey", optarg) < 0)
+                return 1;
+            break;
+        case 'l':
+            if (add_keyword(&o, "Listen", optarg) < 0)
+                return 1;
+            break;
+        case 'o': {
+            char *line = strdup(optarg);
+            if (line == NULL || add_line(&o, line) < 0)
+                return 1;
+            break;
+        }
+        default:
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 1;
+    }
+    if (o.debug > 0) {
+        /* -d, -dd, -ddd: after any -o LogLevel, which then wins. */
+        char level[] = "LogLevel DEBUGn";
+        level[sizeof(level) - 2] = (char)('0' + (o.debug > 3 ? 3 : o.debug));
+        char *line = strdup(level);
+        if (line == NULL || add_line(&o, line) < 0)
+            return 1;
+    }
+    /* Configuration errors go to stderr whatever the log sink will be. */
+    if (load_config(&o, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vsock-sshd: %s\n", err);
+        return 1;
+    }
+    if (o.dump) {
+        vs_config_dump(&cfg, stdout);
+        vs_config_free(&cfg);
+        return 0;
+    }
+    bool to_stderr = o.to_stderr || o.test;
+    vs_log_open("vsock-sshd", to_stderr, (enum vs_log_level)cfg.log_level);
+    vs_log_attach_libssh();
+    ssh_init();
+
+    ssh_bind bind = new_bind(&cfg, !o.test);
+    if (o.test || bind == NULL) {
+        r = bind == NULL ? 1 : 0;
+        goto out;
+    }
+    r = vs_signals_init();
+    if (r < 0) {
+        log_error_errno(r, "Cannot set up signal handling");
+        r = 1;
+        goto out;
+    }
+    if (o.inetd) {
+        r = run_inetd(&cfg, bind) < 0 ? 1 : 0;
+        goto out;
+    }
+    if (!o.foreground && (r = daemonize()) < 0) {
+        log_error_errno(r, "Cannot daemonize");
+        r = 1;
+        goto out;
+    }
+    write_pid_file(cfg.pid_file);
+    struct reload_ctx rc = {.o = &o};
+    struct vs_listener_params lp = {
+        .cfg = &cfg, .bind = &bind, .reload = reload, .reload_userdata = &rc};
+    r = vs_listener_run(&lp) < 0 ? 1 : 0;
+    if (cfg.pid_file != NULL && strcmp(cfg.pid_file, "none") != 0)
+        unlink(cfg.pid_file);
+out:
+    if (bind != NULL)
+        ssh_bind_free(bind);
+    ssh_finalize();
+    vs_config_free(&cfg);
+    for (unsigned i = 0; i < o.n_lines; i++)
+        free(o.owned[i]);
+    return r;
+}

@@ -1,0 +1,660 @@
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libssh/callbacks.h>
+#include <libssh/server.h>
+
+#include "conn.h"
+#include "log.h"
+#include "policy.h"
+#include "ttymodes.h"
+#include "util.h"
+
+struct vs_session {
+    struct vs_conn *conn;
+    ssh_channel ch;
+    struct ssh_channel_callbacks_struct cb;
+    unsigned id;
+    struct timespec started;
+
+    /* Requests before the start. */
+    bool started_child;
+    char *term;
+    int pty_master, pty_slave;
+    char tty_name[64];
+    char *env[VS_MAX_ENV];
+    unsigned n_env;
+    size_t env_bytes;
+    char what[160]; /* for the log: shell, exec '...', subsystem NAME */
+
+    /* The child and its fds. With a PTY, in and out are the master. */
+    pid_t pid;
+    bool reaped;
+    int status;
+    int in_fd, out_fd, err_fd;
+    bool out_eof, err_eof, in_closed;
+
+    /* Client input waiting for the child's stdin. */
+    char in_buf[VS_STDIN_BUF];
+    size_t in_len;
+    uint32_t libssh_pending; /* data libssh holds because in_buf was full */
+    bool client_eof;
+
+    /* The end. */
+    bool remote_closed; /* the client sent CLOSE */
+    bool hung_up;       /* SIGHUP sent; SIGKILL at kill_at */
+    struct timespec kill_at;
+    bool kill_sent;
+    bool finished;
+    uint64_t bytes_in, bytes_out, bytes_err;
+
+    int poll_in, poll_out, poll_err; /* indices into the round's pollfds, or -1 */
+};
+
+/* RFC 4254 section 6.10 signal names. */
+static const struct {
+    const char *name;
+    int sig;
+} signals[] = {
+    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
+    {"ILL", SIGILL},   {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE},
+    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},
+};
+
+static int signal_from_name(const char *name)
+{
+    for (size_t i = 0; i < VS_ARRAY_SIZE(signals); i++)
+        if (strcmp(signals[i].name, name) == 0)
+            return signals[i].sig;
+    return -1;
+}
+
+static const char *signal_name(int sig)
+{
+    for (size_t i = 0; i < VS_ARRAY_SIZE(signals); i++)
+        if (signals[i].sig == sig)
+            return signals[i].name;
+    const char *abbrev = sigabbrev_np(sig);
+    return abbrev ? abbrev : "UNKNOWN";
+}
+
+static bool child_running(const struct vs_session *s)
+{
+    return s->pid > 0 && !s->reaped;
+}
+
+/* Signals the whole process group: the child is a session leader. */
+static void signal_child(struct vs_session *s, int sig)
+{
+    if (child_running(s) && kill(-s->pid, sig) < 0 && errno == ESRCH)
+        kill(s->pid, sig);
+}
+
+static void close_input(struct vs_session *s)
+{
+    if (s->in_closed)
+        return;
+    s->in_closed = true;
+    s->in_len = 0;
+    if (s->pty_master < 0)
+        s->in_fd = vs_close(s->in_fd);
+}
+
+static void close_output(struct vs_session *s, bool is_err)
+{
+    if (is_err) {
+        s->err_eof = true;
+        s->err_fd = vs_close(s->err_fd);
+        return;
+    }
+    s->out_eof = true;
+    if (s->pty_master >= 0) {
+        /* The master carries both directions. */
+        s->in_closed = true;
+        s->pty_master = s->in_fd = s->out_fd = vs_close(s->pty_master);
+    } else {
+        s->out_fd = vs_close(s->out_fd);
+    }
+}
+
+/* ---- client input -> child stdin ---------------------------------------- */
+
+/* Writes what in_buf holds. Returns 0, or -1 when the child closed its end. */
+static int flush_stdin(struct vs_session *s)
+{
+    if (s->in_fd < 0)
+        return 0; /* not started yet: hold it */
+    while (s->in_len > 0) {
+        ssize_t n = write(s->in_fd, s->in_buf, s->in_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n < 0) {
+            /* EPIPE: the child does not read stdin; later input is dropped, as sshd does. */
+            close_input(s);
+            return -1;
+        }
+        memmove(s->in_buf, s->in_buf + n, s->in_len - (size_t)n);
+        s->in_len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Takes back what libssh held while in_buf was full. Safe here: with data
+ * in its buffer, ssh_channel_read_nonblocking() does not process packets. */
+static void refill_stdin(struct vs_session *s)
+{
+    while (s->libssh_pending > 0 && s->in_len < sizeof(s->in_buf) && !s->in_closed) {
+        uint32_t want = (uint32_t)(sizeof(s->in_buf) - s->in_len);
+        if (want > s->libssh_pending)
+            want = s->libssh_pending;
+        int n = ssh_channel_read_nonblocking(s->ch, s->in_buf + s->in_len, want, 0);
+        if (n <= 0) {
+            s->libssh_pending = 0;
+            break;
+        }
+        s->in_len += (size_t)n;
+        s->libssh_pending -= (uint32_t)n;
+        s->bytes_in += (uint64_t)n;
+        if (flush_stdin(s) < 0)
+            break;
+    }
+}
+
+/* Client EOF reaches the child once everything before it has. With a PTY
+ * there is no half-close: like sshd, the terminal stays open. */
+static void maybe_close_stdin(struct vs_session *s)
+{
+    if (s->client_eof && s->in_len == 0 && s->libssh_pending == 0 && s->pty_master < 0 &&
+        s->started_child)
+        close_input(s);
+}
+
+static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
+                   int is_stderr, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    (void)is_stderr;
+
+    if (s->in_closed) {
+        /* Nobody will read it: consume so the window keeps moving. */
+        s->libssh_pending = 0;
+        return (int)len;
+    }
+    /* libssh hands us everything it holds, the part we left last time first. */
+    size_t take = sizeof(s->in_buf) - s->in_len;
+    if (take > len)
+        take = len;
+    memcpy(s->in_buf + s->in_len, data, take);
+    s->in_len += take;
+    s->bytes_in += take;
+    s->libssh_pending = len - (uint32_t)take;
+    flush_stdin(s);
+    return (int)take;
+}
+
+static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    s->client_eof = true;
+    maybe_close_stdin(s);
+}
+
+static void on_close(ssh_session session, ssh_channel channel, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    s->remote_closed = true;
+}
+
+/* ---- child output -> client -------------------------------------------- */
+
+/* Reads at most what the client's window admits, so ssh_channel_write() never
+ * has to wait for a window and our memory stays bounded by it. */
+static void pump_output(struct vs_session *s, bool is_err)
+{
+    char buf[VS_OUTPUT_CHUNK];
+    int fd = is_err ? s->err_fd : s->out_fd;
+    uint32_t win = ssh_channel_window_size(s->ch);
+    size_t want = win < sizeof(buf) ? win : sizeof(buf);
+
+    if (fd < 0 || want == 0 || s->remote_closed)
+        return;
+    ssize_t n = read(fd, buf, want);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        /* A PTY's master never reports EOF while a background job holds the
+         * terminal: once the shell has exited and the master is drained,
+         * the session is over (as sshd does). */
+        if (s->pty_master >= 0 && s->reaped && errno == EAGAIN)
+            close_output(s, is_err);
+        return;
+    }
+    if (n <= 0) {
+        /* EOF, or EIO from a PTY master whose slave is closed: all output read. */
+        close_output(s, is_err);
+        return;
+    }
+    int w = is_err ? ssh_channel_write_stderr(s->ch, buf, (uint32_t)n)
+                   : ssh_channel_write(s->ch, buf, (uint32_t)n);
+    if (w != n) {
+        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
+        close_output(s, is_err);
+        return;
+    }
+    if (is_err)
+        s->bytes_err += (uint64_t)n;
+    else
+        s->bytes_out += (uint64_t)n;
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static int on_pty_request(ssh_session session, ssh_channel channel, const char *term, int cols,
+                          int rows, int px_w, int px_h, void *userdata)
+{
+    struct vs_session *s = userdata;
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
+                         .ws_xpixel = (unsigned short)px_w, .ws_ypixel = (unsigned short)px_h};
+    struct termios t;
+    (void)session;
+    (void)channel;
+
+    if (s->started_child || s->pty_master >= 0 || rows < 0 || cols < 0 || rows > 65535 ||
+        cols > 65535)
+        return -1;
+    if (openpty(&s->pty_master, &s->pty_slave, s->tty_name, NULL, &ws) < 0) {
+        log_error_errno(-errno, "session %u: openpty", s->id);
+        s->pty_master = s->pty_slave = -1;
+        return -1;
+    }
+    /* libssh does not expose the client's encoded modes; see ttymodes.h. */
+    if (tcgetattr(s->pty_slave, &t) == 0) {
+        vs_ttymodes_defaults(&t);
+        tcsetattr(s->pty_slave, TCSANOW, &t);
+    }
+    fcntl(s->pty_master, F_SETFD, FD_CLOEXEC);
+    fcntl(s->pty_slave, F_SETFD, FD_CLOEXEC);
+    fcntl(s->pty_master, F_SETFL, fcntl(s->pty_master, F_GETFL) | O_NONBLOCK);
+    free(s->term);
+    s->term = strndup(term ? term : "", 256);
+    log_debug("session %u: pty %s term %s %dx%d", s->id, s->tty_name, s->term, cols, rows);
+    return 0;
+}
+
+static int on_window_change(ssh_session session, ssh_channel channel, int cols, int rows,
+                            int px_w, int px_h, void *userdata)
+{
+    struct vs_session *s = userdata;
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
+                         .ws_xpixel = (unsigned short)px_w, .ws_ypixel = (unsigned short)px_h};
+    (void)session;
+    (void)channel;
+    if (s->pty_master < 0 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
+        return -1;
+    /* The kernel sends SIGWINCH to the terminal's foreground process group. */
+    return ioctl(s->pty_master, TIOCSWINSZ, &ws) < 0 ? -1 : 0;
+}
+
+static int on_env(ssh_session session, ssh_channel channel, const char *name, const char *value,
+                  void *userdata)
+{
+    struct vs_session *s = userdata;
+    const struct vs_config *cfg = s->conn->cfg;
+    (void)session;
+    (void)channel;
+
+    size_t bytes = strlen(name) + strlen(value) + 2;
+    if (s->started_child || !vs_env_accepted(cfg, name) || s->n_env >= VS_MAX_ENV ||
+        s->env_bytes + bytes > VS_MAX_ENV_BYTES) {
+        log_verbose("session %u: refused environment variable %.64s", s->id, name);
+        return 1;
+    }
+    if (asprintf(&s->env[s->n_env], "%s=%s", name, value) < 0)
+        return 1;
+    s->n_env++;
+    s->env_bytes += bytes;
+    return 0;
+}
+
+static void on_signal_request(ssh_session session, ssh_channel channel, const char *signal,
+                              void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    int sig = signal_from_name(signal);
+    if (sig < 0) {
+        log_verbose("session %u: ignored unknown signal %.32s", s->id, signal);
+        return;
+    }
+    log_debug("session %u: delivering SIG%s", s->id, signal);
+    signal_child(s, sig);
+}
+
+/* What the session runs, for the log: kind, then the quoted, printable argument. */
+static void describe(char *buf, size_t len, const char *kind, const char *arg)
+{
+    char printable[128];
+    if (arg == NULL) {
+        snprintf(buf, len, "%s", kind);
+        return;
+    }
+    vs_printable(printable, sizeof(printable), arg);
+    snprintf(buf, len, "%s '%s'", kind, printable);
+}
+
+static int start(struct vs_session *s, const char *command)
+{
+    struct vs_conn *c = s->conn;
+    struct vs_spawned sp;
+    struct vs_spawn_req req = {
+        .user = &c->user,
+        .command = command,
+        .pty_slave = s->pty_slave,
+        .tty_name = s->tty_name,
+        .term = s->term,
+        .env = s->env,
+        .n_env = s->n_env,
+        .ssh_connection = c->ssh_connection,
+        .ssh_client = c->ssh_client,
+    };
+
+    if (s->started_child)
+        return -EALREADY;
+    int r = vs_child_spawn(&req, &sp);
+    if (r < 0)
+        return log_error_errno(r, "session %u: cannot start %s", s->id, s->what);
+    s->started_child = true;
+    s->pid = sp.pid;
+    if (s->pty_master >= 0) {
+        s->pty_slave = vs_close(s->pty_slave); /* the child has it now */
+        s->in_fd = s->out_fd = s->pty_master;
+        s->err_eof = true;
+    } else {
+        s->in_fd = sp.in_fd;
+        s->out_fd = sp.out_fd;
+        s->err_fd = sp.err_fd;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &s->started);
+    log_info("session %u: user %s %s%s started", s->id, c->user.name, s->what,
+             s->pty_master >= 0 ? " with pty" : "");
+    /* Input that arrived with the request (or EOF) goes through now. */
+    flush_stdin(s);
+    maybe_close_stdin(s);
+    return 0;
+}
+
+static int on_shell(ssh_session session, ssh_channel channel, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    if (s->started_child)
+        return 1;
+    describe(s->what, sizeof(s->what), "shell", NULL);
+    return start(s, NULL) < 0 ? 1 : 0;
+}
+
+static int on_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    if (s->started_child)
+        return 1;
+    describe(s->what, sizeof(s->what), "exec", command);
+    return start(s, command) < 0 ? 1 : 0;
+}
+
+static int on_subsystem(ssh_session session, ssh_channel channel, const char *name,
+                        void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    const char *cmd = vs_config_subsystem(s->conn->cfg, name);
+    if (s->started_child)
+        return 1;
+    if (cmd == NULL) {
+        log_info("session %u: refused unknown subsystem %.64s", s->id, name);
+        return 1;
+    }
+    describe(s->what, sizeof(s->what), "subsystem", name);
+    return start(s, cmd) < 0 ? 1 : 0;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+ssh_channel vs_session_open(struct vs_conn *c)
+{
+    struct vs_session *s;
+
+    if (c->n_sessions >= (unsigned)c->cfg->max_sessions) {
+        log_info("refused session channel: MaxSessions (%d) reached", c->cfg->max_sessions);
+        return NULL;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->ch = ssh_channel_new(c->ssh);
+    if (s->ch == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->conn = c;
+    s->id = c->total_sessions++;
+    s->pty_master = s->pty_slave = s->in_fd = s->out_fd = s->err_fd = -1;
+    s->cb = (struct ssh_channel_callbacks_struct){
+        .userdata = s,
+        .channel_data_function = on_data,
+        .channel_eof_function = on_eof,
+        .channel_close_function = on_close,
+        .channel_signal_function = on_signal_request,
+        .channel_pty_request_function = on_pty_request,
+        .channel_shell_request_function = on_shell,
+        .channel_pty_window_change_function = on_window_change,
+        .channel_exec_request_function = on_exec,
+        .channel_env_request_function = on_env,
+        .channel_subsystem_request_function = on_subsystem,
+    };
+    ssh_callbacks_init(&s->cb);
+    ssh_set_channel_callbacks(s->ch, &s->cb);
+    c->sessions[c->n_sessions++] = s;
+    return s->ch;
+}
+
+int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
+{
+    int n = 0;
+    bool can_send = !s->remote_closed && !s->conn->dead && ssh_channel_window_size(s->ch) > 0;
+
+    s->poll_in = s->poll_out = s->poll_err = -1;
+    if (s->pty_master >= 0) {
+        short ev = (short)((can_send ? POLLIN : 0) | (s->in_len > 0 ? POLLOUT : 0));
+        if (ev != 0) {
+            p[n] = (struct pollfd){.fd = s->pty_master, .events = ev};
+            s->poll_in = s->poll_out = n++;
+        }
+        return n;
+    }
+    if (s->in_fd >= 0 && s->in_len > 0) {
+        p[n] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
+        s->poll_in = n++;
+    }
+    if (s->out_fd >= 0 && can_send) {
+        p[n] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
+        s->poll_out = n++;
+    }
+    if (s->err_fd >= 0 && can_send) {
+        p[n] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+        s->poll_err = n++;
+    }
+    return n;
+}
+
+void vs_session_poll_handle(struct vs_session *s, const struct pollfd *p, int n)
+{
+    if (s->poll_in >= 0 && s->poll_in < n && (p[s->poll_in].revents & (POLLOUT | POLLERR))) {
+        if (flush_stdin(s) == 0)
+            refill_stdin(s);
+        maybe_close_stdin(s);
+    }
+    if (s->poll_out >= 0 && s->poll_out < n &&
+        (p[s->poll_out].revents & (POLLIN | POLLHUP | POLLERR)))
+        pump_output(s, false);
+    if (s->poll_err >= 0 && s->poll_err < n &&
+        (p[s->poll_err].revents & (POLLIN | POLLHUP | POLLERR)))
+        pump_output(s, true);
+}
+
+bool vs_session_reaped(struct vs_session *s, pid_t pid, int status)
+{
+    if (s->pid != pid || s->reaped)
+        return false;
+    s->reaped = true;
+    s->status = status;
+    return true;
+}
+
+static void log_end(const struct vs_session *s)
+{
+    char result[64];
+    if (!s->reaped)
+        snprintf(result, sizeof(result), "not started");
+    else if (WIFEXITED(s->status))
+        snprintf(result, sizeof(result), "exit %d", WEXITSTATUS(s->status));
+    else
+        snprintf(result, sizeof(result), "signal %s%s", signal_name(WTERMSIG(s->status)),
+                 WCOREDUMP(s->status) ? " (core dumped)" : "");
+    log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
+             s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
+             result, s->remote_closed && s->reaped ? " (client closed)" : "",
+             (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
+             (unsigned long long)s->bytes_err,
+             s->started_child ? (double)vs_ms_since(&s->started) / 1000.0 : 0.0);
+}
+
+/* The end, in the order clients need: all data was written before this is
+ * called; then exit-status or exit-signal, EOF, CLOSE. */
+static void send_end(struct vs_session *s)
+{
+    if (WIFEXITED(s->status)) {
+        ssh_channel_request_send_exit_status(s->ch, WEXITSTATUS(s->status));
+    } else if (WIFSIGNALED(s->status)) {
+        int sig = WTERMSIG(s->status);
+        ssh_channel_request_send_exit_signal(s->ch, signal_name(sig), WCOREDUMP(s->status) ? 1 : 0,
+                                             "", "");
+    }
+    ssh_channel_send_eof(s->ch);
+    ssh_channel_close(s->ch);
+}
+
+void vs_session_hangup(struct vs_session *s)
+{
+    if (s->hung_up)
+        return;
+    s->hung_up = true;
+    clock_gettime(CLOCK_MONOTONIC, &s->kill_at);
+    s->kill_at.tv_sec += VS_HANGUP_GRACE_MS / 1000;
+    s->kill_at.tv_nsec += (VS_HANGUP_GRACE_MS % 1000) * 1000000L;
+    if (s->kill_at.tv_nsec >= 1000000000L) {
+        s->kill_at.tv_sec++;
+        s->kill_at.tv_nsec -= 1000000000L;
+    }
+    /* Nobody is left to read the output or write the input. */
+    close_input(s);
+    close_output(s, false);
+    close_output(s, true);
+    if (child_running(s)) {
+        log_verbose("session %u: client gone, sending SIGHUP", s->id);
+        signal_child(s, SIGHUP);
+    }
+}
+
+int vs_session_step(struct vs_session *s)
+{
+    if (s->finished)
+        return -1;
+    if ((s->remote_closed || s->conn->dead) && !s->hung_up)
+        vs_session_hangup(s);
+
+    if (s->hung_up) {
+        if (!child_running(s)) {
+            if (!s->conn->dead)
+                ssh_channel_close(s->ch); /* answer the client's CLOSE */
+            s->finished = true;
+            log_end(s);
+            return -1;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (s->kill_at.tv_sec - now.tv_sec) * 1000 +
+                     (s->kill_at.tv_nsec - now.tv_nsec) / 1000000;
+        if (ms > 0)
+            return (int)ms;
+        if (!s->kill_sent) {
+            log_verbose("session %u: still running after SIGHUP, sending SIGKILL", s->id);
+            signal_child(s, SIGKILL);
+            s->kill_sent = true;
+        }
+        return -1; /* SIGCHLD wakes us */
+    }
+
+    if (!s->started_child)
+        return -1;
+    /* A PTY whose shell has exited: read what is left, then stop (see pump_output). */
+    if (s->reaped && !s->out_eof && s->pty_master >= 0)
+        pump_output(s, false);
+    if (s->reaped && s->out_eof && s->err_eof) {
+        close_input(s);
+        send_end(s);
+        s->finished = true;
+        log_end(s);
+    }
+    return -1;
+}
+
+bool vs_session_finished(const struct vs_session *s)
+{
+    return s->finished;
+}
+
+void vs_session_free(struct vs_session *s)
+{
+    if (s == NULL)
+        return;
+    vs_close(s->pty_slave);
+    if (s->pty_master >= 0)
+        vs_close(s->pty_master);
+    else {
+        vs_close(s->in_fd);
+        vs_close(s->out_fd);
+    }
+    vs_close(s->err_fd);
+    for (unsigned i = 0; i < s->n_env; i++)
+        free(s->env[i]);
+    free(s->term);
+    s->conn->bytes_in += s->bytes_in;
+    s->conn->bytes_out += s->bytes_out + s->bytes_err;
+    ssh_remove_channel_callbacks(s->ch, &s->cb);
+    ssh_channel_free(s->ch);
+    free(s);
+}
