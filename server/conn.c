@@ -228,7 +228,11 @@ int vs_conn_run(const struct vs_conn_params *p)
     }
     ssh_callbacks_init(&cb);
     ssh_set_server_callbacks(c.ssh, &cb);
-    ssh_set_auth_methods(c.ssh, SSH_AUTH_METHOD_NONE);
+    /* libssh refuses to send USERAUTH_FAILURE with an empty method list, and a
+     * client waiting for that reply hangs until LoginGraceTime.  So a refused
+     * "none" names keyboard-interactive, which has no handler and is always
+     * refused: the client ends with "Permission denied", exit 255. */
+    ssh_set_auth_methods(c.ssh, SSH_AUTH_METHOD_NONE | SSH_AUTH_METHOD_INTERACTIVE);
     if (ssh_handle_key_exchange(c.ssh) != SSH_OK) {
         log_info("key exchange failed: %s", ssh_get_error(c.ssh));
         goto out;
