@@ -31,6 +31,5 @@ int vs_peer_from_socket(int fd, struct vs_peer *out);
 
 /* Environment variable that forbids AF_VSOCK sockets (a guard for test
  * machines whose own vsock peer is not ours to talk to). */
-#define VS_NO_VSOCK_ENV "VSOCK_SSH_NO_VSOCK"
 
 #endif
