@@ -1,0 +1,129 @@
+# Shared set-up for the integration tests; sourced by every t-*.sh.
+# Each test gets its own directory, host key, vsock-sshd on a Unix socket and
+# an ssh_config with two hosts: "relay" (vsock-proxy copies bytes) and
+# "fdpass" (vsock-proxy hands the socket to ssh).  AF_VSOCK is never touched:
+# VSOCK_SSH_NO_VSOCK makes both programs refuse it.
+set -euo pipefail
+
+: "${VS_SSHD:?set by ctest}" "${VS_PROXY:?set by ctest}" "${VS_SRC:?set by ctest}"
+export VSOCK_SSH_NO_VSOCK=1
+export LC_ALL=C
+
+T=$(mktemp -d /tmp/vst.XXXXXX)
+chmod 755 "$T"
+SOCK=$T/sock
+LOG=$T/server.log
+ME=$(id -un)
+TEST_USER=vsock-ssh-test
+MODES="relay fdpass"
+SERVER_PID=
+
+log() { echo "# $*"; }
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -s "$LOG" ]; then echo "--- server log (last 30 lines)" >&2; tail -30 "$LOG" >&2; fi
+    exit 1
+}
+skip() { echo "SKIP: $*"; exit 77; }
+expect_eq() { # what expected actual
+    [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+expect_match() { # what regex text
+    printf '%s' "$3" | grep -Eq -- "$2" || fail "$1: '$3' does not match /$2/"
+}
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+require_test_user() {
+    require_root
+    getent passwd "$TEST_USER" >/dev/null || skip "account $TEST_USER missing (run scripts/deps)"
+}
+
+# Waits up to $2 tenths of a second for the command in $1 to succeed.
+wait_for() {
+    local i=0
+    until eval "$1"; do
+        i=$((i + 1))
+        [ $i -le "${2:-100}" ] || return 1
+        sleep 0.1
+    done
+}
+
+sanitizer_check() {
+    if [ -f "$LOG" ] && grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG"; then
+        echo "FAIL: sanitizer report in server log" >&2
+        grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LOG" | head -60 >&2
+        return 1
+    fi
+}
+
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID"
+        wait_for "! kill -0 $SERVER_PID 2>/dev/null" 100 || kill -KILL "$SERVER_PID"
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    stop_server
+    sanitizer_check || rc=1
+    # Processes the test started (and any session left behind) go too.
+    pkill -KILL -f "$T/" 2>/dev/null || true
+    if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then rm -rf "$T"; else echo "# kept $T" >&2; fi
+    exit $rc
+}
+trap cleanup EXIT
+
+ssh-keygen -q -t ed25519 -N '' -C vsock-ssh-test -f "$T/key"
+
+# write_config [LINE]...: the server configuration; every test starts from it.
+write_config() {
+    {
+        echo "HostKey $T/key"
+        echo "Listen unix:$SOCK"
+        for l in "$@"; do echo "$l"; done
+    } > "$T/sshd_config"
+}
+
+# start_server [vsock-sshd ARG]...: starts it in the foreground with the
+# configuration written by write_config (default one if none).
+start_server() {
+    [ -f "$T/sshd_config" ] || write_config
+    rm -f "$SOCK"
+    "$VS_SSHD" -D -e -f "$T/sshd_config" "$@" 2>>"$LOG" &
+    SERVER_PID=$!
+    wait_for "[ -S '$SOCK' ] || ! kill -0 $SERVER_PID 2>/dev/null" 100 ||
+        fail "server did not start"
+    [ -S "$SOCK" ] || fail "server exited at start"
+}
+
+write_ssh_config() { # [socket]
+    local s=${1:-$SOCK}
+    cat > "$T/ssh_config" <<CONF
+Host relay
+	ProxyCommand $VS_PROXY unix$s
+Host fdpass
+	ProxyCommand $VS_PROXY --fdpass unix$s
+	ProxyUseFdpass yes
+Host *
+	User $ME
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	GlobalKnownHostsFile /dev/null
+	LogLevel ERROR
+	BatchMode yes
+	ConnectTimeout 20
+	ControlPath none
+	ControlMaster no
+	IdentitiesOnly yes
+	IdentityFile none
+CONF
+}
+write_ssh_config
+
+vssh() { ssh -F "$T/ssh_config" "$@"; }
+
+# Connection processes (children of the listener).
+conn_pids() { pgrep -P "$SERVER_PID" || true; }
