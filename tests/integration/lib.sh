@@ -15,6 +15,10 @@ SOCK=$T/sock
 LOG=$T/server.log
 ME=$(id -un)
 TEST_USER=vsock-ssh-test
+# Sessions log in as the ordinary test account when we are root (its /bin/sh
+# has no dotfiles that could add noise or time), else as ourselves.
+LOGIN=$ME
+if [ "$(id -u)" -eq 0 ] && getent passwd "$TEST_USER" >/dev/null; then LOGIN=$TEST_USER; fi
 MODES="relay fdpass"
 SERVER_PID=
 
@@ -108,7 +112,7 @@ Host fdpass
 	ProxyCommand $VS_PROXY --fdpass unix$s
 	ProxyUseFdpass yes
 Host *
-	User $ME
+	User $LOGIN
 	StrictHostKeyChecking no
 	UserKnownHostsFile /dev/null
 	GlobalKnownHostsFile /dev/null

@@ -47,6 +47,6 @@ late" "$out"
 done
 
 grep -q "exec 'exit 42': exit 42" "$LOG" || fail "no session log line with the exit status"
-grep -Eq "connection closed: user $ME, 1 sessions, in [0-9]+ out [0-9]+ bytes" "$LOG" ||
+grep -Eq "connection closed: user $LOGIN, 1 sessions, in [0-9]+ out [0-9]+ bytes" "$LOG" ||
     fail "no connection log line"
 log pass

@@ -42,7 +42,7 @@ for m in $MODES; do
         env PS1='$ ' ssh -F "$T/ssh_config" -tt $m) || rc=$?
     expect_eq "$m: login shell exit status" 4 "$rc"
     expect_match "$m: login shell argv0" 'zero=-[a-z]*sh' "$out"
-    expect_match "$m: login shell home" "pwd=$(getent passwd "$ME" | cut -d: -f6)" "$out"
+    expect_match "$m: login shell home" "pwd=$(getent passwd "$LOGIN" | cut -d: -f6)" "$out"
 done
-grep -Eq "user $ME shell: exit 4" "$LOG" || fail "no shell session log line"
+grep -Eq "user $LOGIN shell: exit 4" "$LOG" || fail "no shell session log line"
 log pass
