@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <utmp.h>
 
@@ -137,7 +139,8 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
     envp[n] = NULL;
 }
 
-static void child_exec(const struct vs_spawn_req *r, int in_fd, int out_fd, int err_fd)
+static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, int out_fd,
+                       int err_fd)
 {
     const struct vs_user *u = r->user;
     char *envp[VS_MAX_ENV + 16];
@@ -161,6 +164,13 @@ static void child_exec(const struct vs_spawn_req *r, int in_fd, int out_fd, int 
             close(fd);
 
     drop_privileges(u);
+    /* If the connection process dies without hanging up (crash, SIGKILL),
+     * the command gets the SIGHUP it would have sent.  Set after the drop,
+     * which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0)
+        die("prctl", errno);
+    if (getppid() != parent)
+        _exit(129);
 
     build_env(r, envp, VS_ARRAY_SIZE(envp));
     if (chdir(u->home) < 0) {
@@ -203,13 +213,14 @@ int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)
         ((err = make_pipe(in, 1)) < 0 || (err = make_pipe(o, 0)) < 0 ||
          (err = make_pipe(e, 0)) < 0))
         goto fail;
+    pid_t parent = getpid();
     pid = fork();
     if (pid < 0) {
         err = -errno;
         goto fail;
     }
     if (pid == 0)
-        child_exec(r, in[0], o[1], e[1]);
+        child_exec(r, parent, in[0], o[1], e[1]);
 
     vs_close(in[0]);
     vs_close(o[1]);

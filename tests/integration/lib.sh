@@ -61,6 +61,9 @@ sanitizer_check() {
 
 stop_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        # Connections first (they hang up their sessions), then the listener.
+        local c
+        for c in $(conn_pids); do kill -TERM "$c" 2>/dev/null || true; done
         kill -TERM "$SERVER_PID"
         wait_for "! kill -0 $SERVER_PID 2>/dev/null" 100 || kill -KILL "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
