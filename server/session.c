@@ -196,16 +196,25 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
         s->libssh_pending = 0;
         return (int)len;
     }
-    /* libssh hands us everything it holds, the part we left last time first. */
-    size_t take = sizeof(s->in_buf) - s->in_len;
-    if (take > len)
-        take = len;
-    memcpy(s->in_buf + s->in_len, data, take);
-    s->in_len += take;
-    s->bytes_in += take;
-    s->libssh_pending = len - (uint32_t)take;
-    flush_stdin(s);
-    return (int)take;
+    /* libssh hands us everything it holds, the part we left last time first.
+     * Take as much as the child's pipe and in_buf absorb now; what is left
+     * stays in libssh (and in its window) until the child reads. */
+    uint32_t used = 0;
+    while (used < len) {
+        size_t take = sizeof(s->in_buf) - s->in_len;
+        if (take == 0)
+            break;
+        if (take > len - used)
+            take = len - used;
+        memcpy(s->in_buf + s->in_len, (const char *)data + used, take);
+        s->in_len += take;
+        s->bytes_in += take;
+        used += (uint32_t)take;
+        if (flush_stdin(s) < 0)
+            return (int)len; /* child closed stdin: drop the rest */
+    }
+    s->libssh_pending = len - used;
+    return (int)used;
 }
 
 static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
@@ -488,14 +497,17 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
 
     s->poll_in = s->poll_out = s->poll_err = -1;
     if (s->pty_master >= 0) {
-        short ev = (short)((can_send ? POLLIN : 0) | (s->in_len > 0 ? POLLOUT : 0));
+        bool have_input = s->in_len > 0 || s->libssh_pending > 0;
+        short ev = (short)((can_send ? POLLIN : 0) | (have_input ? POLLOUT : 0));
         if (ev != 0) {
             p[n] = (struct pollfd){.fd = s->pty_master, .events = ev};
             s->poll_in = s->poll_out = n++;
         }
         return n;
     }
-    if (s->in_fd >= 0 && s->in_len > 0) {
+    /* Input waiting in in_buf or still in libssh: wake when the child can
+     * take more, or libssh's share would never move again. */
+    if (s->in_fd >= 0 && (s->in_len > 0 || s->libssh_pending > 0)) {
         p[n] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
         s->poll_in = n++;
     }
