@@ -60,7 +60,7 @@ static void usage(FILE *out)
             "  --timeout SEC   give up connecting after SEC seconds\n"
             "  --help, --version\n"
             "\n"
-            "Example: ssh -o ProxyCommand='%s %%h %%p' -o ProxyUseFdpass=yes vsock/3\n",
+            "Example: ssh -o ProxyCommand='%s --fdpass %%h %%p' -o ProxyUseFdpass=yes vsock/3\n",
             prog, prog);
 }
 
@@ -105,6 +105,9 @@ static int connect_error(const struct vp_target *t, int err)
     case ECONNRESET:
         if (t->kind == VP_TARGET_VSOCK)
             return errorf(0, "nothing is listening on port %u of CID %u", t->port, t->cid);
+        struct stat st;
+        if (stat(t->path, &st) == 0 && !S_ISSOCK(st.st_mode))
+            return errorf(0, "%s is not a socket", t->path);
         return errorf(0, "nothing is listening on %s", t->path);
     case ENOENT:
         return errorf(0, "%s: no such socket", t->path);
@@ -194,9 +197,9 @@ static int mux_handshake(int fd, const struct vp_target *t, const struct timespe
         ssize_t got = read(fd, &c, 1);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got < 0)
+        if (got < 0 && errno != ECONNRESET)
             return errorf(errno, "hybrid vsock %s: read", t->path);
-        if (got == 0)
+        if (got <= 0)
             return errorf(0, "hybrid vsock %s: the muxer closed the connection without OK "
                              "(is anything listening on guest port %u?)",
                           t->path, t->port);

@@ -1,0 +1,77 @@
+# vsock-proxy: target syntax, its error cases (one clear line, non-zero exit),
+# hybrid vsock against a fake muxer (success, refusal, early close, garbage,
+# timeout), in relay and fd-passing modes.
+. "$(dirname "$0")/lib.sh"
+start_server
+
+proxy_fails() { # what expected-message-regex proxy-args...
+    local what=$1 re=$2 rc=0 err
+    shift 2
+    err=$(timeout 20 "$VS_PROXY" "$@" </dev/null 2>&1 >/dev/null) || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "$what: exit status $rc"
+    expect_eq "$what: one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+    expect_match "$what" "$re" "$err"
+}
+
+# Syntax errors are found before any socket exists (so also with the
+# AF_VSOCK guard unset they would not reach the kernel).
+usage_fails() { # what args...: usage on stderr, exit 2
+    local what=$1 rc=0 err
+    shift
+    err=$("$VS_PROXY" "$@" </dev/null 2>&1 >/dev/null) || rc=$?
+    expect_eq "$what: exit status" 2 "$rc"
+    expect_match "$what: usage" 'usage: vsock-proxy' "$err"
+}
+usage_fails "no target"
+usage_fails "bad option" --bogus 3
+usage_fails "too many arguments" 3 22 33
+proxy_fails "bad CID" "vsock-proxy: 'vsock/abc': expected CID" vsock/abc
+proxy_fails "bad port" 'vsock-proxy: .*port' 3 notaport
+proxy_fails "port out of range" 'vsock-proxy: .*port' vsock/3 4294967296
+proxy_fails "unknown scheme" 'vsock-proxy: .*expected CID' tcp/1.2.3.4
+proxy_fails "empty unix path" 'empty socket path' unix/
+proxy_fails "overlong unix path" 'socket path too long' "unix/$(head -c 200 /dev/zero | tr '\0' a)"
+proxy_fails "bad timeout" 'vsock-proxy: .*timeout' --timeout -1 unix"$SOCK"
+expect_match "--help" 'vsock-mux' "$("$VS_PROXY" --help)"
+expect_match "--version" '^vsock-proxy [0-9]' "$("$VS_PROXY" --version)"
+
+# The guard: AF_VSOCK targets are refused on test machines.
+proxy_fails "AF_VSOCK guard" 'refusing to open AF_VSOCK' vsock/3 22
+
+# Unix targets that do not answer.
+proxy_fails "no such socket" 'no such socket' unix/nonexistent/sock
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$T/dead"
+proxy_fails "nothing listening" 'nothing is listening on' unix"$T/dead"
+: > "$T/plain"
+proxy_fails "not a socket" 'is not a socket' unix"$T/plain"
+
+# Hybrid vsock.
+mux() { # mode -> starts a fake muxer at $T/mux.<mode>
+    python3 "$VS_SRC/tests/integration/fakemux.py" "$1" "$T/mux.$1" "$SOCK" &
+    wait_for "[ -S '$T/mux.$1' ]" 100 || fail "fake muxer $1 did not start"
+}
+for mode in ok refuse garbage silent early; do mux $mode; done
+cat >> "$T/ssh_config" <<CONF
+Host mux-relay
+	ProxyCommand $VS_PROXY vsock-mux$T/mux.ok 2222
+Host mux-fdpass
+	ProxyCommand $VS_PROXY --fdpass vsock-mux%%$T/mux.ok 2222
+	ProxyUseFdpass yes
+CONF
+for h in mux-relay mux-fdpass; do
+    expect_eq "$h: command" "hello 5" "$(echo hello | vssh $h 'echo "$(cat) $(($(echo 2)+3))"')"
+    head -c 3000000 /dev/urandom > "$T/d"
+    expect_eq "$h: data" "$(sha256sum < "$T/d")" "$(vssh $h sha256sum < "$T/d")"
+done
+grep -qx 'CONNECT 2222' "$T/mux.ok.log" || fail "muxer did not get 'CONNECT 2222'"
+proxy_fails "muxer refuses" 'closed the connection without OK' vsock-mux"$T/mux.refuse" 22
+proxy_fails "muxer garbage" 'muxer (answered|refused)' vsock-mux"$T/mux.garbage" 22
+proxy_fails "muxer closes early" 'closed|without OK|cannot send' vsock-mux"$T/mux.early" 22
+start=$(date +%s)
+proxy_fails "muxer timeout" 'timed out' --timeout 2 vsock-mux"$T/mux.silent" 22
+[ $(($(date +%s) - start)) -lt 10 ] || fail "--timeout 2 took too long"
+
+# Relay half-close: EOF from ssh's side reaches the server, the reply still
+# comes back (the stdin EOF test in t-exec relies on this too).
+expect_eq "relay half-close" 3 "$(printf abc | vssh relay 'wc -c')"
+log pass
