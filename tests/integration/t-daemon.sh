@@ -1,0 +1,114 @@
+# The daemon's command line and life cycle: -V, -t, -T, -o, errors naming
+# file and line, SIGHUP reload, background mode with PidFile, inetd mode,
+# host key generation.
+. "$(dirname "$0")/lib.sh"
+
+expect_match "-V" '^vsock-sshd [0-9]' "$("$VS_SSHD" -V 2>&1)"
+
+config_fails() { # what regex config-line
+    local rc=0 out
+    printf 'LogLevel INFO\n%s\n' "$3" > "$T/bad_config"
+    out=$("$VS_SSHD" -t -f "$T/bad_config" 2>&1) || rc=$?
+    expect_eq "$1: -t status" 1 "$rc"
+    expect_match "$1: message" "$T/bad_config line 2: .*$2" "$out"
+}
+config_fails "unknown keyword" 'Frobnicate' 'Frobnicate yes'
+config_fails "bad number" 'MaxSessions' 'MaxSessions many'
+config_fails "negative sessions" 'MaxSessions' 'MaxSessions -1'
+config_fails "bad yes/no" 'PermitRootLogin' 'PermitRootLogin perhaps'
+config_fails "bad listen" 'Listen' 'Listen tcp:22'
+config_fails "relative unix path" 'Listen' 'Listen unix:relative/sock'
+config_fails "bad peer" 'AllowPeers' 'AllowPeers neighbour'
+config_fails "bad log level" 'LogLevel' 'LogLevel LOUD'
+config_fails "missing value" 'HostKey' 'HostKey'
+rc=0; out=$("$VS_SSHD" -t -f "$T/does-not-exist" 2>&1) || rc=$?
+expect_eq "missing -f file status" 1 "$rc"
+expect_match "missing -f file message" "does-not-exist" "$out"
+rc=0; out=$("$VS_SSHD" -t -o 'NoSuchOption 1' -f /dev/null 2>&1) || rc=$?
+expect_eq "bad -o status" 1 "$rc"
+expect_match "bad -o message" 'NoSuchOption' "$out"
+rc=0; "$VS_SSHD" -t -l tcp:1 -f /dev/null 2>/dev/null || rc=$?
+expect_eq "bad -l status" 1 "$rc"
+rc=0; "$VS_SSHD" -Q 2>/dev/null || rc=$?
+[ $rc -ne 0 ] || fail "unknown flag accepted"
+
+# -T: the effective configuration, -o in both spellings beating the file.
+write_config "MaxSessions 5" "AllowUsers alice bob"
+out=$("$VS_SSHD" -T -f "$T/sshd_config" -o MaxSessions=7 -o 'LoginGraceTime 30' -l unix:/tmp/x)
+expect_match "-T maxsessions" '^maxsessions 7$' "$(echo "$out" | grep ^maxsessions)"
+expect_match "-T logingracetime" '^logingracetime 30$' "$(echo "$out" | grep ^logingracetime)"
+expect_match "-T allowusers" '^allowusers alice bob$' "$(echo "$out" | grep ^allowusers)"
+expect_match "-T listen from -l" 'unix:/tmp/x' "$(echo "$out" | grep ^listen)"
+"$VS_SSHD" -t -f "$VS_SRC/config/vsock-sshd_config" -h "$T/key" ||
+    fail "the shipped default configuration does not pass -t"
+
+# SIGHUP: new connections get the new configuration; a broken file keeps
+# the old one.
+write_config
+start_server
+expect_eq "before reload" ok "$(vssh relay 'echo ok' </dev/null)"
+write_config "DenyUsers $LOGIN"
+kill -HUP "$SERVER_PID"
+wait_for "grep -q 'configuration reloaded' '$LOG'" 100 || fail "reload not logged"
+rc=0; vssh relay true </dev/null 2>/dev/null || rc=$?
+expect_eq "after reload: refused" 255 "$rc"
+echo "Bogus line" >> "$T/sshd_config"
+kill -HUP "$SERVER_PID"
+wait_for "grep -q 'line 4: unknown keyword .Bogus.; keeping the previous configuration' '$LOG'" 100 || fail "bad configuration on reload not reported"
+rc=0; vssh relay true </dev/null 2>/dev/null || rc=$?
+expect_eq "after a failed reload the old configuration stays" 255 "$rc"
+kill -0 "$SERVER_PID" || fail "server died on a bad reload"
+stop_server
+
+# Background mode with PidFile.
+write_config "PidFile $T/pid"
+"$VS_SSHD" -e -f "$T/sshd_config" 2>>"$LOG"
+wait_for "[ -s '$T/pid' ] && [ -S '$SOCK' ]" 100 || fail "daemon did not write its PidFile"
+SERVER_PID=$(cat "$T/pid")
+kill -0 "$SERVER_PID" || fail "PidFile names no live process"
+expect_eq "daemon serves" ok "$(vssh fdpass 'echo ok' </dev/null)"
+kill -TERM "$SERVER_PID"
+wait_for "! kill -0 $SERVER_PID 2>/dev/null" 100 || fail "daemon did not stop on SIGTERM"
+SERVER_PID=
+[ ! -e "$T/pid" ] || fail "PidFile left behind"
+
+# inetd mode: one connection on stdin/stdout, as systemd Accept=yes gives.
+write_config
+python3 "$VS_SRC/tests/integration/inetd.py" "$T/inetd.sock" \
+    "$VS_SSHD" -i -e -f "$T/sshd_config" 2>>"$LOG" &
+wait_for "[ -S '$T/inetd.sock' ]" 100 || fail "inetd helper did not start"
+write_ssh_config "$T/inetd.sock"
+for m in $MODES; do
+    expect_eq "inetd $m" "ok 3" "$(printf abc | vssh $m 'echo ok $(wc -c)')"
+done
+rc=0; "$VS_SSHD" -i -e -f "$T/sshd_config" </dev/null 2>"$T/inetd.err" || rc=$?
+expect_eq "inetd without a socket" 1 "$rc"
+expect_match "inetd without a socket message" 'not a (vsock or Unix )?socket' "$(cat "$T/inetd.err")"
+write_ssh_config
+
+# Host key generation at the default path, in a private mount namespace so
+# that the machine's /var/lib is untouched.
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+    printf 'Listen unix:%s\n' "$SOCK" > "$T/gen_config"
+    unshare -m sh -ec '
+        mount -t tmpfs tmpfs /var/lib
+        VSOCK_SSH_NO_VSOCK=1 "$0" -D -e -f "$1" 2>>"$2" & pid=$!
+        i=0; while [ ! -S "$3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+        ssh -F "$4" relay "echo generated" </dev/null
+        kill $pid; wait $pid || true
+        stat -c "%a %U" /var/lib/vsock-ssh/ssh_host_ed25519_key
+        ssh-keygen -lf /var/lib/vsock-ssh/ssh_host_ed25519_key > /var/lib/fp1
+        VSOCK_SSH_NO_VSOCK=1 "$0" -D -e -f "$1" 2>>"$2" & pid=$!
+        i=0; while [ ! -S "$3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+        ssh -F "$4" fdpass "echo kept" </dev/null
+        kill $pid; wait $pid || true
+        ssh-keygen -lf /var/lib/vsock-ssh/ssh_host_ed25519_key | cmp -s - /var/lib/fp1 && echo same
+    ' "$VS_SSHD" "$T/gen_config" "$LOG" "$SOCK" "$T/ssh_config" > "$T/gen.out" 2>&1 || true
+    expect_eq "host key generation" "generated
+600 root
+kept
+same" "$(cat "$T/gen.out")"
+else
+    log "host key generation not tested: needs root and unshare -m"
+fi
+log pass
