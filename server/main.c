@@ -36,6 +36,13 @@ struct options {
     int debug;
 };
 
+static void options_free(struct options *o)
+{
+    for (unsigned i = 0; i < o->n_lines; i++)
+        free(o->owned[i]);
+    o->n_lines = 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
@@ -231,33 +238,33 @@ int main(int argc, char **argv)
             break;
         case 'V':
             printf("vsock-sshd %s (libssh %s)\n", VS_VERSION, ssh_version(0));
-            return 0;
+            return options_free(&o), 0;
         case 'f':
             o.config_path = optarg;
             o.config_explicit = true;
             break;
         case 'h':
             if (add_keyword(&o, "HostKey", optarg) < 0)
-                return 1;
+                return options_free(&o), 1;
             break;
         case 'l':
             if (add_keyword(&o, "Listen", optarg) < 0)
-                return 1;
+                return options_free(&o), 1;
             break;
         case 'o': {
             char *line = strdup(optarg);
             if (line == NULL || add_line(&o, line) < 0)
-                return 1;
+                return options_free(&o), 1;
             break;
         }
         default:
             usage(stderr);
-            return 1;
+            return options_free(&o), 1;
         }
     }
     if (optind != argc) {
         usage(stderr);
-        return 1;
+        return options_free(&o), 1;
     }
     if (o.debug > 0) {
         /* -d, -dd, -ddd: after any -o LogLevel, which then wins. */
@@ -265,17 +272,17 @@ int main(int argc, char **argv)
         level[sizeof(level) - 2] = (char)('0' + (o.debug > 3 ? 3 : o.debug));
         char *line = strdup(level);
         if (line == NULL || add_line(&o, line) < 0)
-            return 1;
+            return options_free(&o), 1;
     }
     /* Configuration errors go to stderr whatever the log sink will be. */
     if (load_config(&o, &cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "vsock-sshd: %s\n", err);
-        return 1;
+        return options_free(&o), 1;
     }
     if (o.dump) {
         vs_config_dump(&cfg, stdout);
         vs_config_free(&cfg);
-        return 0;
+        return options_free(&o), 0;
     }
     bool to_stderr = o.to_stderr || o.test;
     vs_log_open("vsock-sshd", to_stderr, (enum vs_log_level)cfg.log_level);
@@ -314,7 +321,6 @@ out:
         ssh_bind_free(bind);
     ssh_finalize();
     vs_config_free(&cfg);
-    for (unsigned i = 0; i < o.n_lines; i++)
-        free(o.owned[i]);
+    options_free(&o);
     return r;
 }
