@@ -18,7 +18,6 @@ struct vp_target {
  * or vsock-mux%PATH; a relative PATH gets a leading "/", as systemd does.
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on
  * success. No socket is touched. */
-int vp_target_parse(const char *target, const char *port, struct vp_target *out,
-                    const char **why);
+int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);
 
 #endif

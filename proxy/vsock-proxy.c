@@ -200,8 +200,9 @@ static int mux_handshake(int fd, const struct vp_target *t, const struct timespe
         if (got < 0 && errno != ECONNRESET)
             return errorf(errno, "hybrid vsock %s: read", t->path);
         if (got <= 0)
-            return errorf(0, "hybrid vsock %s: the muxer closed the connection without OK "
-                             "(is anything listening on guest port %u?)",
+            return errorf(0,
+                          "hybrid vsock %s: the muxer closed the connection without OK "
+                          "(is anything listening on guest port %u?)",
                           t->path, t->port);
         if (c == '\n')
             break;
@@ -225,9 +226,10 @@ static int pass_fd(int fd)
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control = {0};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-        .msg_controllen = sizeof(control.buf)};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -278,8 +280,8 @@ static int pump(struct direction *d, bool woke_for_dst)
 {
     for (bool first = true;; first = false) {
         if (d->use_splice) {
-            ssize_t n = splice(d->src, NULL, d->dst, NULL, RELAY_CHUNK,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            ssize_t n =
+                splice(d->src, NULL, d->dst, NULL, RELAY_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0)
                 continue;
             if (n == 0)

@@ -209,9 +209,8 @@ int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)
     int err = 0;
     pid_t pid;
 
-    if (r->pty_slave < 0 &&
-        ((err = make_pipe(in, 1)) < 0 || (err = make_pipe(o, 0)) < 0 ||
-         (err = make_pipe(e, 0)) < 0))
+    if (r->pty_slave < 0 && ((err = make_pipe(in, 1)) < 0 || (err = make_pipe(o, 0)) < 0 ||
+                             (err = make_pipe(e, 0)) < 0))
         goto fail;
     pid_t parent = getpid();
     pid = fork();

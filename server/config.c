@@ -39,7 +39,8 @@ int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why)
             char cid[16];
             size_t n = (size_t)(colon - rest);
             if (n == 0 || n >= sizeof(cid) ||
-                (memcpy(cid, rest, n), cid[n] = '\0', vs_parse_u32(cid, UINT32_MAX - 1, &a.cid)) < 0) {
+                (memcpy(cid, rest, n), cid[n] = '\0', vs_parse_u32(cid, UINT32_MAX - 1, &a.cid)) <
+                    0) {
                 *why = "bad vsock CID";
                 return -EINVAL;
             }
@@ -135,8 +136,8 @@ static int list_take(struct parse_ctx *p, enum list_id id)
     return *s == p->src;
 }
 
-static int add_strings(struct parse_ctx *p, enum list_id id, char *value, char **arr,
-                       unsigned *n, unsigned max, const char *kw)
+static int add_strings(struct parse_ctx *p, enum list_id id, char *value, char **arr, unsigned *n,
+                       unsigned max, const char *kw)
 {
     char *tok[VS_MAX_PATTERNS];
     int k = tokenize(value, tok, VS_MAX_PATTERNS);
@@ -201,10 +202,10 @@ static int kw_allow_users(struct parse_ctx *p, char *value)
 {
     struct vs_config *c = p->c;
     unsigned before = c->n_allow_users;
-    int r = add_strings(p, L_ALLOW_USERS, value, c->allow_users, &c->n_allow_users,
-                        VS_MAX_PATTERNS, "AllowUsers");
-    return r < 0 ? r : check_user_patterns(p, c->allow_users, before, c->n_allow_users,
-                                           "AllowUsers");
+    int r = add_strings(p, L_ALLOW_USERS, value, c->allow_users, &c->n_allow_users, VS_MAX_PATTERNS,
+                        "AllowUsers");
+    return r < 0 ? r
+                 : check_user_patterns(p, c->allow_users, before, c->n_allow_users, "AllowUsers");
 }
 
 static int kw_deny_users(struct parse_ctx *p, char *value)
@@ -213,8 +214,7 @@ static int kw_deny_users(struct parse_ctx *p, char *value)
     unsigned before = c->n_deny_users;
     int r = add_strings(p, L_DENY_USERS, value, c->deny_users, &c->n_deny_users, VS_MAX_PATTERNS,
                         "DenyUsers");
-    return r < 0 ? r : check_user_patterns(p, c->deny_users, before, c->n_deny_users,
-                                           "DenyUsers");
+    return r < 0 ? r : check_user_patterns(p, c->deny_users, before, c->n_deny_users, "DenyUsers");
 }
 
 static int kw_accept_env(struct parse_ctx *p, char *value)
@@ -237,8 +237,9 @@ static int kw_permit_root_login(struct parse_ctx *p, char *value)
 {
     int v = parse_yes_no(value);
     if (v < 0)
-        return fail(p, "PermitRootLogin: '%s': expected yes or no (there are no passwords or "
-                       "keys to tell apart under null authentication)",
+        return fail(p,
+                    "PermitRootLogin: '%s': expected yes or no (there are no passwords or "
+                    "keys to tell apart under null authentication)",
                     value);
     if (p->c->permit_root_login < 0)
         p->c->permit_root_login = v;
@@ -326,8 +327,9 @@ static int kw_max_sessions(struct parse_ctx *p, char *value)
 static int kw_max_startups(struct parse_ctx *p, char *value)
 {
     if (strchr(value, ':') != NULL)
-        return fail(p, "MaxStartups: '%s': the start:rate:full form is not supported; give "
-                       "the hard limit as one number",
+        return fail(p,
+                    "MaxStartups: '%s': the start:rate:full form is not supported; give "
+                    "the hard limit as one number",
                     value);
     return set_int(p, "MaxStartups", value, 1, VS_MAX_STARTUPS_LIMIT, &p->c->max_startups);
 }
@@ -377,8 +379,9 @@ static int kw_login_grace_time(struct parse_ctx *p, char *value)
 {
     int v;
     if (parse_time(value, &v) < 0)
-        return fail(p, "LoginGraceTime: '%s': expected a time such as 120, 90s or 2m (at most "
-                       "1 day)",
+        return fail(p,
+                    "LoginGraceTime: '%s': expected a time such as 120, 90s or 2m (at most "
+                    "1 day)",
                     value);
     if (p->c->login_grace_time < 0)
         p->c->login_grace_time = v;
@@ -389,8 +392,9 @@ static int kw_log_level(struct parse_ctx *p, char *value)
 {
     enum vs_log_level l;
     if (vs_log_level_parse(value, &l) < 0)
-        return fail(p, "LogLevel: '%s': expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, "
-                       "DEBUG1, DEBUG2 or DEBUG3",
+        return fail(p,
+                    "LogLevel: '%s': expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, "
+                    "DEBUG1, DEBUG2 or DEBUG3",
                     value);
     if (p->c->log_level < 0)
         p->c->log_level = (int)l;
@@ -521,8 +525,8 @@ int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t
     while (fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (strchr(line, '\n') == NULL && !feof(f)) {
-            snprintf(err, errlen, "%s line %u: line too long (at most %d characters)", path,
-                     lineno, VS_CONFIG_MAX_LINE - 1);
+            snprintf(err, errlen, "%s line %u: line too long (at most %d characters)", path, lineno,
+                     VS_CONFIG_MAX_LINE - 1);
             r = -EINVAL;
             break;
         }
@@ -541,8 +545,8 @@ int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t
 void vs_config_finish(struct vs_config *c)
 {
     if (c->n_listen == 0) {
-        c->listen[0] = (struct vs_listen_addr){
-            .kind = VS_LISTEN_VSOCK, .cid = VS_VMADDR_CID_ANY, .port = 22};
+        c->listen[0] =
+            (struct vs_listen_addr){.kind = VS_LISTEN_VSOCK, .cid = VS_VMADDR_CID_ANY, .port = 22};
         c->n_listen = 1;
     }
     if (c->n_hostkeys == 0)

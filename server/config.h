@@ -65,11 +65,11 @@ struct vs_config {
     unsigned n_accept_env;
     struct vs_subsystem subsystems[VS_MAX_SUBSYSTEMS];
     unsigned n_subsystems;
-    int max_sessions;      /* -1 unset */
-    int max_startups;      /* -1 unset */
-    int login_grace_time;  /* seconds, 0 = none, -1 unset */
-    int log_level;         /* enum vs_log_level, -1 unset */
-    char *pid_file;        /* NULL unset; "none" disables */
+    int max_sessions;     /* -1 unset */
+    int max_startups;     /* -1 unset */
+    int login_grace_time; /* seconds, 0 = none, -1 unset */
+    int log_level;        /* enum vs_log_level, -1 unset */
+    char *pid_file;       /* NULL unset; "none" disables */
 
     /* Which source set each list keyword, so that a later source (the file)
      * does not add to a list an earlier one (the command line) already set. */

@@ -45,9 +45,10 @@ static int on_auth_none(ssh_session session, const char *user, void *userdata)
         log_info("refused user %s: %s", name, r == -ENOENT ? "no such user" : strerror(-r));
         return SSH_AUTH_DENIED;
     }
-    struct vs_user_facts facts = {
-        .name = u.name, .uid = u.uid, .shell_valid = vs_shell_listed(u.shell),
-        .server_euid = geteuid()};
+    struct vs_user_facts facts = {.name = u.name,
+                                  .uid = u.uid,
+                                  .shell_valid = vs_shell_listed(u.shell),
+                                  .server_euid = geteuid()};
     if (!vs_user_allowed(c->cfg, &facts, &why)) {
         log_info("refused user %s: %s", name, why);
         vs_user_free(&u);
@@ -81,8 +82,7 @@ static void format_addresses(struct vs_conn *c)
         /* The CIDs stand where OpenSSH puts IP addresses. */
         snprintf(c->ssh_connection, sizeof(c->ssh_connection), "%u %u %u %u", p->cid, p->port,
                  p->local_cid, p->local_port);
-        snprintf(c->ssh_client, sizeof(c->ssh_client), "%u %u %u", p->cid, p->port,
-                 p->local_port);
+        snprintf(c->ssh_client, sizeof(c->ssh_client), "%u %u %u", p->cid, p->port, p->local_port);
     } else {
         /* What sshd says of a peer that has no IP address. */
         snprintf(c->ssh_connection, sizeof(c->ssh_connection), "UNKNOWN 65535 UNKNOWN 65535");
@@ -246,9 +246,8 @@ int vs_conn_run(const struct vs_conn_params *p)
     }
     rc = event_loop(&c) < 0 ? 1 : 0;
     log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s",
-             c.user.name ? c.user.name : "-", c.total_sessions,
-             (unsigned long long)c.bytes_in, (unsigned long long)c.bytes_out,
-             (double)vs_ms_since(&c.started) / 1000.0);
+             c.user.name ? c.user.name : "-", c.total_sessions, (unsigned long long)c.bytes_in,
+             (unsigned long long)c.bytes_out, (double)vs_ms_since(&c.started) / 1000.0);
 out:
     if (c.event != NULL) {
         ssh_event_remove_session(c.event, c.ssh);

@@ -43,9 +43,9 @@ struct vs_conn {
 struct vs_conn_params {
     const struct vs_config *cfg;
     ssh_bind bind;
-    int fd;               /* the accepted socket; owned from here on */
+    int fd; /* the accepted socket; owned from here on */
     struct vs_peer peer;
-    int auth_notify_fd;   /* written and closed once authenticated; -1 for none */
+    int auth_notify_fd; /* written and closed once authenticated; -1 for none */
 };
 
 /* Runs the connection to its end. Returns the process exit status. */

@@ -84,7 +84,8 @@ int vs_hostkey_load(const struct vs_config *c, ssh_bind bind, bool generate_miss
             int err = access(path, R_OK) < 0 ? -errno : -EINVAL;
             return log_error_errno(err, "Failed to load host key %s", path);
         }
-        if (bind != NULL && ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
+        if (bind != NULL &&
+            ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK) {
             ssh_key_free(key);
             return log_error_errno(-EINVAL, "Host key %s: %s", path, ssh_get_error(bind));
         }

@@ -20,7 +20,7 @@ static struct {
 } sink = {.to_stderr = true, .level = VS_LOG_INFO};
 
 static const char *const level_names[] = {
-    [VS_LOG_QUIET] = "QUIET",   [VS_LOG_FATAL] = "FATAL",   [VS_LOG_ERROR] = "ERROR",
+    [VS_LOG_QUIET] = "QUIET",   [VS_LOG_FATAL] = "FATAL",     [VS_LOG_ERROR] = "ERROR",
     [VS_LOG_INFO] = "INFO",     [VS_LOG_VERBOSE] = "VERBOSE", [VS_LOG_DEBUG1] = "DEBUG1",
     [VS_LOG_DEBUG2] = "DEBUG2", [VS_LOG_DEBUG3] = "DEBUG3",
 };

@@ -203,8 +203,8 @@ static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
         vs_close(fd);
         return -EPERM;
     }
-    struct vs_conn_params cp = {.cfg = cfg, .bind = bind, .fd = fd, .peer = peer,
-                                .auth_notify_fd = -1};
+    struct vs_conn_params cp = {
+        .cfg = cfg, .bind = bind, .fd = fd, .peer = peer, .auth_notify_fd = -1};
     return vs_conn_run(&cp) == 0 ? 0 : -EIO;
 }
 

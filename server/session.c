@@ -67,10 +67,9 @@ static const struct {
     const char *name;
     int sig;
 } signals[] = {
-    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
-    {"ILL", SIGILL},   {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE},
-    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"TERM", SIGTERM}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2},
+    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"FPE", SIGFPE},   {"HUP", SIGHUP},   {"ILL", SIGILL},
+    {"INT", SIGINT},   {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV},
+    {"TERM", SIGTERM}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
 };
 
 static int signal_from_name(const char *name)
@@ -280,8 +279,10 @@ static int on_pty_request(ssh_session session, ssh_channel channel, const char *
                           int rows, int px_w, int px_h, void *userdata)
 {
     struct vs_session *s = userdata;
-    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
-                         .ws_xpixel = (unsigned short)px_w, .ws_ypixel = (unsigned short)px_h};
+    struct winsize ws = {.ws_row = (unsigned short)rows,
+                         .ws_col = (unsigned short)cols,
+                         .ws_xpixel = (unsigned short)px_w,
+                         .ws_ypixel = (unsigned short)px_h};
     struct termios t;
     (void)session;
     (void)channel;
@@ -308,12 +309,14 @@ static int on_pty_request(ssh_session session, ssh_channel channel, const char *
     return 0;
 }
 
-static int on_window_change(ssh_session session, ssh_channel channel, int cols, int rows,
-                            int px_w, int px_h, void *userdata)
+static int on_window_change(ssh_session session, ssh_channel channel, int cols, int rows, int px_w,
+                            int px_h, void *userdata)
 {
     struct vs_session *s = userdata;
-    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols,
-                         .ws_xpixel = (unsigned short)px_w, .ws_ypixel = (unsigned short)px_h};
+    struct winsize ws = {.ws_row = (unsigned short)rows,
+                         .ws_col = (unsigned short)cols,
+                         .ws_xpixel = (unsigned short)px_w,
+                         .ws_ypixel = (unsigned short)px_h};
     (void)session;
     (void)channel;
     if (s->pty_master < 0 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
@@ -433,8 +436,7 @@ static int on_exec(ssh_session session, ssh_channel channel, const char *command
     return start(s, command) < 0 ? 1 : 0;
 }
 
-static int on_subsystem(ssh_session session, ssh_channel channel, const char *name,
-                        void *userdata)
+static int on_subsystem(ssh_session session, ssh_channel channel, const char *name, void *userdata)
 {
     struct vs_session *s = userdata;
     (void)session;
@@ -618,8 +620,8 @@ int vs_session_step(struct vs_session *s)
         }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t ms = (s->kill_at.tv_sec - now.tv_sec) * 1000 +
-                     (s->kill_at.tv_nsec - now.tv_nsec) / 1000000;
+        int64_t ms =
+            (s->kill_at.tv_sec - now.tv_sec) * 1000 + (s->kill_at.tv_nsec - now.tv_nsec) / 1000000;
         if (ms > 0)
             return (int)ms;
         if (!s->kill_sent) {

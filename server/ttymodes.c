@@ -3,7 +3,14 @@
 #include <errno.h>
 #include <string.h>
 
-enum { TTY_OP_END = 0, TTY_OP_CS7 = 90, TTY_OP_CS8 = 91, TTY_OP_ISPEED = 128, TTY_OP_OSPEED = 129, TTY_OP_FIRST_UNDEFINED = 160 };
+enum {
+    TTY_OP_END = 0,
+    TTY_OP_CS7 = 90,
+    TTY_OP_CS8 = 91,
+    TTY_OP_ISPEED = 128,
+    TTY_OP_OSPEED = 129,
+    TTY_OP_FIRST_UNDEFINED = 160
+};
 
 struct cc_op {
     uint8_t op;
@@ -11,8 +18,8 @@ struct cc_op {
 };
 
 static const struct cc_op cc_ops[] = {
-    {1, VINTR},    {2, VQUIT},     {3, VERASE},  {4, VKILL},   {5, VEOF},
-    {6, VEOL},     {7, VEOL2},     {8, VSTART},  {9, VSTOP},   {10, VSUSP},
+    {1, VINTR},     {2, VQUIT},    {3, VERASE},  {4, VKILL},     {5, VEOF},
+    {6, VEOL},      {7, VEOL2},    {8, VSTART},  {9, VSTOP},     {10, VSUSP},
     {12, VREPRINT}, {13, VWERASE}, {14, VLNEXT}, {18, VDISCARD},
 };
 
@@ -25,15 +32,13 @@ struct flag_op {
 };
 
 static const struct flag_op flag_ops[] = {
-    {30, F_I, IGNPAR},  {31, F_I, PARMRK},  {32, F_I, INPCK},   {33, F_I, ISTRIP},
-    {34, F_I, INLCR},   {35, F_I, IGNCR},   {36, F_I, ICRNL},   {37, F_I, IUCLC},
-    {38, F_I, IXON},    {39, F_I, IXANY},   {40, F_I, IXOFF},   {41, F_I, IMAXBEL},
-    {42, F_I, IUTF8},   {50, F_L, ISIG},    {51, F_L, ICANON},  {52, F_L, XCASE},
-    {53, F_L, ECHO},    {54, F_L, ECHOE},   {55, F_L, ECHOK},   {56, F_L, ECHONL},
-    {57, F_L, NOFLSH},  {58, F_L, TOSTOP},  {59, F_L, IEXTEN},  {60, F_L, ECHOCTL},
-    {61, F_L, ECHOKE},  {62, F_L, PENDIN},  {70, F_O, OPOST},   {71, F_O, OLCUC},
-    {72, F_O, ONLCR},   {73, F_O, OCRNL},   {74, F_O, ONOCR},   {75, F_O, ONLRET},
-    {92, F_C, PARENB},  {93, F_C, PARODD},
+    {30, F_I, IGNPAR}, {31, F_I, PARMRK},  {32, F_I, INPCK},  {33, F_I, ISTRIP},  {34, F_I, INLCR},
+    {35, F_I, IGNCR},  {36, F_I, ICRNL},   {37, F_I, IUCLC},  {38, F_I, IXON},    {39, F_I, IXANY},
+    {40, F_I, IXOFF},  {41, F_I, IMAXBEL}, {42, F_I, IUTF8},  {50, F_L, ISIG},    {51, F_L, ICANON},
+    {52, F_L, XCASE},  {53, F_L, ECHO},    {54, F_L, ECHOE},  {55, F_L, ECHOK},   {56, F_L, ECHONL},
+    {57, F_L, NOFLSH}, {58, F_L, TOSTOP},  {59, F_L, IEXTEN}, {60, F_L, ECHOCTL}, {61, F_L, ECHOKE},
+    {62, F_L, PENDIN}, {70, F_O, OPOST},   {71, F_O, OLCUC},  {72, F_O, ONLCR},   {73, F_O, OCRNL},
+    {74, F_O, ONOCR},  {75, F_O, ONLRET},  {92, F_C, PARENB}, {93, F_C, PARODD},
 };
 
 static speed_t baud_to_speed(uint32_t baud)
@@ -41,9 +46,8 @@ static speed_t baud_to_speed(uint32_t baud)
     static const struct {
         uint32_t baud;
         speed_t speed;
-    } table[] = {{9600, B9600},     {19200, B19200},   {38400, B38400},
-                 {57600, B57600},   {115200, B115200}, {230400, B230400},
-                 {460800, B460800}, {921600, B921600}};
+    } table[] = {{9600, B9600},     {19200, B19200},   {38400, B38400},   {57600, B57600},
+                 {115200, B115200}, {230400, B230400}, {460800, B460800}, {921600, B921600}};
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (table[i].baud == baud)
             return table[i].speed;

@@ -258,9 +258,9 @@ static void test_dump_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_good_lines),
-        cmocka_unit_test(test_bad_lines),  cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_limits),     cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_good_lines),
+        cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
         cmocka_unit_test(test_dump_roundtrip),
     };

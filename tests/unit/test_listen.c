@@ -37,7 +37,8 @@ static void test_listen_table(void **state)
         {"unix:rel", -EINVAL, 0, 0, 0, NULL},
         {"tcp:22", -EINVAL, 0, 0, 0, NULL},
         {"", -EINVAL, 0, 0, 0, NULL},
-        {"unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        {"unix:/"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
          "aaaaaaaaaaaaaaaaaaaaaaaaaa",
          -EINVAL, 0, 0, 0, NULL},
     };

@@ -28,10 +28,10 @@ static void test_peer_table(void **state)
     static const struct peer_case cases[] = {
         /* Default: only the host. */
         {{NULL}, 2, 3, true},
-        {{NULL}, 1, 3, false},  /* loopback inside the guest */
-        {{NULL}, 3, 3, false},  /* the guest's own CID */
-        {{NULL}, 4, 3, false},  /* another VM */
-        {{NULL}, 0, 3, false},  /* the hypervisor */
+        {{NULL}, 1, 3, false}, /* loopback inside the guest */
+        {{NULL}, 3, 3, false}, /* the guest's own CID */
+        {{NULL}, 4, 3, false}, /* another VM */
+        {{NULL}, 0, 3, false}, /* the hypervisor */
         {{"AllowPeers 1", NULL}, 1, 3, true},
         {{"AllowPeers 1", NULL}, 2, 3, false},
         {{"AllowPeers local host", NULL}, 1, 3, true},
@@ -47,8 +47,11 @@ static void test_peer_table(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vs_config c;
-        struct vs_peer p = {.kind = VS_PEER_VSOCK, .cid = cases[i].cid, .port = 1025,
-                            .local_cid = cases[i].local_cid, .local_port = 22};
+        struct vs_peer p = {.kind = VS_PEER_VSOCK,
+                            .cid = cases[i].cid,
+                            .port = 1025,
+                            .local_cid = cases[i].local_cid,
+                            .local_port = 22};
         const char *why = NULL;
         config_from(&c, cases[i].config);
         bool ok = vs_peer_allowed(&c, &p, &why);

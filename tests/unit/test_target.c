@@ -50,8 +50,7 @@ static void test_target_table(void **state)
         const char *why = NULL;
         int r = vp_target_parse(c->target, c->port, &t, &why);
         if (r != c->rc)
-            fail_msg("'%s' '%s': rc %d, expected %d", c->target, c->port ? c->port : "-", r,
-                     c->rc);
+            fail_msg("'%s' '%s': rc %d, expected %d", c->target, c->port ? c->port : "-", r, c->rc);
         if (r < 0) {
             assert_non_null(why);
             assert_int_equal(t.cid, 12345);

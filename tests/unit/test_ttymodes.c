@@ -7,7 +7,8 @@
 
 #include "ttymodes.h"
 
-#define OP(op, v) (op), (uint8_t)((v) >> 24), (uint8_t)((v) >> 16), (uint8_t)((v) >> 8), (uint8_t)(v)
+#define OP(op, v)                                                                                  \
+    (op), (uint8_t)((v) >> 24), (uint8_t)((v) >> 16), (uint8_t)((v) >> 8), (uint8_t)(v)
 
 static struct termios base(void)
 {
@@ -25,8 +26,8 @@ static void test_typical(void **state)
 {
     (void)state;
     /* What an OpenSSH client sends for a raw-ish terminal. */
-    const uint8_t modes[] = {OP(1, 0x7f), OP(53, 0), OP(51, 0), OP(42, 1), OP(72, 0),
-                             OP(90, 1),   OP(129, 9600), 0};
+    const uint8_t modes[] = {OP(1, 0x7f), OP(53, 0), OP(51, 0),     OP(42, 1),
+                             OP(72, 0),   OP(90, 1), OP(129, 9600), 0};
     struct termios t = base();
     assert_int_equal(vs_ttymodes_apply(modes, sizeof(modes), &t), 0);
     assert_int_equal(t.c_cc[VINTR], 0x7f);
@@ -102,8 +103,8 @@ static void test_defaults(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_typical),        cmocka_unit_test(test_disabled_char),
+        cmocka_unit_test(test_typical),           cmocka_unit_test(test_disabled_char),
         cmocka_unit_test(test_end_and_undefined), cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_unknown_speed),  cmocka_unit_test(test_defaults)};
+        cmocka_unit_test(test_unknown_speed),     cmocka_unit_test(test_defaults)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
