@@ -414,26 +414,28 @@ static int start(struct vs_session *s, const char *command)
     return 0;
 }
 
-static int on_shell(ssh_session session, ssh_channel channel, void *userdata)
+/* exec, shell and subsystem requests: the first one starts the child. */
+static int start_request(struct vs_session *s, const char *kind, const char *arg,
+                         const char *command)
 {
-    struct vs_session *s = userdata;
-    (void)session;
-    (void)channel;
     if (s->started_child)
         return 1;
-    describe(s->what, sizeof(s->what), "shell", NULL);
-    return start(s, NULL) < 0 ? 1 : 0;
+    describe(s->what, sizeof(s->what), kind, arg);
+    return start(s, command) < 0 ? 1 : 0;
+}
+
+static int on_shell(ssh_session session, ssh_channel channel, void *userdata)
+{
+    (void)session;
+    (void)channel;
+    return start_request(userdata, "shell", NULL, NULL);
 }
 
 static int on_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
 {
-    struct vs_session *s = userdata;
     (void)session;
     (void)channel;
-    if (s->started_child)
-        return 1;
-    describe(s->what, sizeof(s->what), "exec", command);
-    return start(s, command) < 0 ? 1 : 0;
+    return start_request(userdata, "exec", command, command);
 }
 
 static int on_subsystem(ssh_session session, ssh_channel channel, const char *name, void *userdata)
@@ -442,14 +444,11 @@ static int on_subsystem(ssh_session session, ssh_channel channel, const char *na
     (void)session;
     (void)channel;
     const char *cmd = vs_config_subsystem(s->conn->cfg, name);
-    if (s->started_child)
-        return 1;
-    if (cmd == NULL) {
+    if (cmd == NULL && !s->started_child) {
         log_info("session %u: refused unknown subsystem %.64s", s->id, name);
         return 1;
     }
-    describe(s->what, sizeof(s->what), "subsystem", name);
-    return start(s, cmd) < 0 ? 1 : 0;
+    return start_request(s, "subsystem", name, cmd);
 }
 
 /* ---- life cycle -------------------------------------------------------- */

@@ -9,6 +9,12 @@ start_server
 # the ssh client whose command line contains it.
 gone() { ! pgrep -f "^$1\$" >/dev/null; }
 running() { pgrep -f "^$1\$" >/dev/null; }
+# Kills an ssh client, and in relay mode its vsock-proxy, without a goodbye.
+kill_client() {
+    kill -KILL "$1"
+    wait "$1" 2>/dev/null || true
+    pkill -KILL -f "vsock-proxy.*$SOCK" || true
+}
 n=0
 for m in $MODES; do
     n=$((n + 1))
@@ -17,8 +23,7 @@ for m in $MODES; do
     ssh -F "$T/ssh_config" $m "exec $tag" </dev/null &
     client=$!
     wait_for "running '$tag'" 100 || fail "$m: command did not start"
-    kill -KILL $client; wait $client 2>/dev/null || true
-    pkill -KILL -f "vsock-proxy.*$SOCK" || true
+    kill_client $client
     wait_for "gone '$tag'" 100 || fail "$m: command survived its killed client"
 
     # A command that ignores SIGHUP gets SIGKILL after the grace period,
@@ -27,8 +32,7 @@ for m in $MODES; do
     ssh -F "$T/ssh_config" $m "trap '' HUP; $tag & $tag" </dev/null &
     client=$!
     wait_for "[ \$(pgrep -fc '^$tag\$') -ge 2 ]" 100 || fail "$m: command did not start"
-    kill -KILL $client; wait $client 2>/dev/null || true
-    pkill -KILL -f "vsock-proxy.*$SOCK" || true
+    kill_client $client
     wait_for "gone '$tag'" 100 || fail "$m: HUP-ignoring command survived"
     wait_for '[ -z "$(conn_pids)" ]' 100 || fail "$m: connection processes left: $(conn_pids)"
 done
