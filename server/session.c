@@ -559,7 +559,7 @@ static void log_end(const struct vs_session *s)
                  WCOREDUMP(s->status) ? " (core dumped)" : "");
     log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
              s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
-             result, s->remote_closed && s->reaped ? " (client closed)" : "",
+             result, s->hung_up ? " (client gone first)" : "",
              (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
              (unsigned long long)s->bytes_err,
              s->started_child ? (double)vs_ms_since(&s->started) / 1000.0 : 0.0);
