@@ -29,8 +29,7 @@ for m in $MODES; do
     expect_eq "$m: Ctrl-C status" 255 "$rc"
     grep -q "exec 'echo sleeping; exec sleep 60': signal INT" "$LOG" ||
         fail "$m: Ctrl-C did not end the command with SIGINT"
-    conn_left=$(pgrep -f 'sleep 60' || true)
-    [ -z "$conn_left" ] || fail "$m: sleep still running after Ctrl-C"
+    wait_for "! pgrep -f '^sleep 60\$' >/dev/null" 50 || fail "$m: sleep still running after Ctrl-C"
 
     # Exit status and output from a PTY session.
     rc=0; drive 24 80 '' -- ssh -F "$T/ssh_config" -tt $m 'echo bye; exit 9' >/dev/null || rc=$?
