@@ -181,8 +181,10 @@ static int event_loop(struct vs_conn *c)
             if (sigs & VS_SIGBIT(SIGCHLD))
                 reap(c);
             if ((sigs & (VS_SIGBIT(SIGTERM) | VS_SIGBIT(SIGINT))) && !c->dead) {
+                /* Hang up the sessions first; the DISCONNECT goes out when
+                 * they are gone (ssh_disconnect() frees every channel, and
+                 * the sessions still hold theirs). */
                 log_info("terminating on signal");
-                ssh_disconnect(c->ssh);
                 c->dead = true;
             }
         }

@@ -56,6 +56,18 @@ wait_for "grep -q 'died of signal' '$LOG'" 100 || fail "crash of a connection no
 wait_for "gone 'sleep 3003'" 100 || fail "command survived its crashed connection process"
 expect_eq "listener alive after a crash" ok "$(vssh fdpass 'echo ok' </dev/null)"
 
+# SIGTERM to a connection process with a session running: the command is
+# hung up, the client told, and nothing is freed twice (ASan would report).
+ssh -F "$T/ssh_config" fdpass 'exec sleep 3004' </dev/null >/dev/null 2>&1 &
+client=$!
+wait_for "running 'sleep 3004'" 100 || fail "session did not start"
+kill -TERM "$(conn_pids | head -1)"
+wait_for "gone 'sleep 3004'" 100 || fail "command survived its connection's SIGTERM"
+rc=0; wait $client || rc=$?
+expect_eq "client of a terminated connection" 255 "$rc"
+wait_for '[ -z "$(conn_pids)" ]' 100 || fail "terminated connection process did not exit"
+sanitizer_check || fail "sanitizer report after SIGTERM to a connection"
+
 # SIGTERM: clean exit, socket removed.
 kill -TERM "$SERVER_PID"
 rc=0; wait "$SERVER_PID" || rc=$?
