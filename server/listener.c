@@ -34,6 +34,8 @@ struct listener_state {
     struct child *children;
     size_t n_children, cap_children;
     unsigned n_startups; /* children not yet authenticated */
+    struct pollfd *pfd;  /* poll set, rebuilt each round */
+    size_t *owner;       /* child index for each startup fd in pfd */
 };
 
 int vs_peer_from_socket(int fd, struct vs_peer *out)
@@ -244,12 +246,20 @@ static void handle_connection(struct listener_state *st, int fd)
             vs_close(st->fds[i]);
         for (size_t i = 0; i < st->n_children; i++)
             vs_close(st->children[i].startup_fd);
+        free(st->children);
+        free(st->pfd);
+        free(st->owner);
         vs_close(startup[0]);
         if (vs_signals_init() < 0)
             _exit(1);
         struct vs_conn_params cp = {
             .cfg = c, .bind = *st->p->bind, .fd = fd, .peer = peer, .auth_notify_fd = startup[1]};
-        _exit(vs_conn_run(&cp));
+        int rc = vs_conn_run(&cp);
+#ifdef VS_SANITIZE
+        exit(rc); /* let LeakSanitizer check the connection process too */
+#else
+        _exit(rc);
+#endif
     }
     vs_close(fd);
     vs_close(startup[1]);
@@ -282,8 +292,6 @@ static void accept_all(struct listener_state *st, int lfd)
 int vs_listener_run(const struct vs_listener_params *p)
 {
     struct listener_state st = {.p = p};
-    struct pollfd *pfd = NULL;
-    size_t *owner = NULL; /* child index for startup fds */
     int r;
 
     r = open_listeners(&st);
@@ -291,35 +299,35 @@ int vs_listener_run(const struct vs_listener_params *p)
         return r;
     for (;;) {
         size_t want = 1 + st.n_fds + st.n_children;
-        struct pollfd *np = realloc(pfd, want * sizeof(*pfd));
-        size_t *no = realloc(owner, want * sizeof(*owner));
+        struct pollfd *np = realloc(st.pfd, want * sizeof(*st.pfd));
+        size_t *no = realloc(st.owner, want * sizeof(*st.owner));
         if (np != NULL)
-            pfd = np;
+            st.pfd = np;
         if (no != NULL)
-            owner = no;
+            st.owner = no;
         if (np == NULL || no == NULL) {
             r = -ENOMEM;
             break;
         }
         nfds_t n = 0;
-        pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
+        st.pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
         for (unsigned i = 0; i < st.n_fds; i++)
-            pfd[n++] = (struct pollfd){.fd = st.fds[i], .events = POLLIN};
+            st.pfd[n++] = (struct pollfd){.fd = st.fds[i], .events = POLLIN};
         for (size_t i = 0; i < st.n_children; i++)
             if (st.children[i].startup_fd >= 0) {
-                owner[n] = i;
-                pfd[n++] = (struct pollfd){.fd = st.children[i].startup_fd, .events = POLLIN};
+                st.owner[n] = i;
+                st.pfd[n++] = (struct pollfd){.fd = st.children[i].startup_fd, .events = POLLIN};
             }
-        if (poll(pfd, n, -1) < 0) {
+        if (poll(st.pfd, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
             r = log_error_errno(-errno, "poll");
             break;
         }
         for (nfds_t i = 1 + st.n_fds; i < n; i++)
-            if (pfd[i].revents != 0)
-                child_authenticated(&st, &st.children[owner[i]]);
-        if (pfd[0].revents & POLLIN) {
+            if (st.pfd[i].revents != 0)
+                child_authenticated(&st, &st.children[st.owner[i]]);
+        if (st.pfd[0].revents & POLLIN) {
             unsigned sigs = vs_signals_take();
             if (sigs & VS_SIGBIT(SIGCHLD))
                 reap(&st);
@@ -336,14 +344,14 @@ int vs_listener_run(const struct vs_listener_params *p)
             }
         }
         for (unsigned i = 0; i < st.n_fds; i++)
-            if (pfd[1 + i].revents & POLLIN)
+            if (st.pfd[1 + i].revents & POLLIN)
                 accept_all(&st, st.fds[i]);
     }
     close_listeners(&st);
     for (size_t i = 0; i < st.n_children; i++)
         vs_close(st.children[i].startup_fd);
     free(st.children);
-    free(pfd);
-    free(owner);
+    free(st.pfd);
+    free(st.owner);
     return r;
 }
