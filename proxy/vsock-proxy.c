@@ -60,7 +60,7 @@ static void usage(FILE *out)
             "  --timeout SEC   give up connecting after SEC seconds\n"
             "  --help, --version\n"
             "\n"
-            "Example: ssh -o ProxyCommand='%s --fdpass %%h %%p' -o ProxyUseFdpass=yes vsock/3\n",
+            "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n",
             prog, prog);
 }
 
