@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <utmp.h>
 
+#include "sftp_server.h"
 #include "signals.h"
 #include "util.h"
 
@@ -172,6 +173,16 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
     if (getppid() != parent)
         _exit(129);
 
+    if (r->internal_sftp) {
+        /* No exec: this process still holds the connection's memory (keys
+         * included).  The setuid above made it non-dumpable; say so
+         * explicitly so that no later change can make it readable. */
+        if (prctl(PR_SET_DUMPABLE, 0) < 0)
+            die("prctl", errno);
+        if (chdir(u->home) < 0 && chdir("/") < 0)
+            die("chdir /", errno);
+        _exit(vs_sftp_serve(STDIN_FILENO, STDOUT_FILENO, u->home));
+    }
     build_env(r, envp, VS_ARRAY_SIZE(envp));
     if (chdir(u->home) < 0) {
         dprintf(STDERR_FILENO, "Could not chdir to home directory %s: %s\n", u->home,

@@ -26,6 +26,7 @@ bool vs_shell_listed(const char *shell);
 struct vs_spawn_req {
     const struct vs_user *user;
     const char *command;  /* NULL: a login shell */
+    bool internal_sftp;   /* run the built-in SFTP server instead of a shell */
     int pty_slave;        /* -1: three pipes */
     const char *tty_name; /* SSH_TTY, with a PTY */
     const char *term;     /* TERM, with a PTY */
@@ -40,7 +41,8 @@ struct vs_spawned {
 };
 
 /* Forks and execs the user's shell (login shell, or "-c command") in a new
- * session, as the user (initgroups, setgid, setuid, each checked). Returns
+ * session, as the user (initgroups, setgid, setuid, each checked), or runs
+ * the built-in SFTP server in the child after the same drop. Returns
  * 0 or -errno; failures after the fork are reported on the child's stderr
  * and by exit status 127 (exec) or 1 (setup). */
 int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out);

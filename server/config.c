@@ -290,6 +290,13 @@ static int kw_subsystem(struct parse_ctx *p, char *value)
         cmd++;
     if (*cmd == '\0')
         return fail(p, "Subsystem: expected a name and a command");
+    size_t word = strcspn(cmd, " \t");
+    if (cmd[word] != '\0') {
+        char first[32];
+        snprintf(first, sizeof(first), "%.*s", (int)(word < 31 ? word : 31), cmd);
+        if (vs_subsystem_is_internal(first))
+            return fail(p, "Subsystem: %s takes no arguments", first);
+    }
     for (unsigned i = 0; i < c->n_subsystems; i++) {
         if (strcmp(c->subsystems[i].name, name) == 0)
             return 0; /* first definition wins, as with every other keyword */
@@ -567,6 +574,18 @@ void vs_config_finish(struct vs_config *c)
         c->login_grace_time = 120;
     if (c->log_level < 0)
         c->log_level = VS_LOG_INFO;
+    if (vs_config_subsystem(c, "sftp") == NULL && c->n_subsystems < VS_MAX_SUBSYSTEMS) {
+        struct vs_subsystem *s = &c->subsystems[c->n_subsystems];
+        s->name = strdup("sftp");
+        s->command = strdup(VS_SUBSYSTEM_INTERNAL);
+        if (s->name != NULL && s->command != NULL) {
+            c->n_subsystems++;
+        } else {
+            free(s->name);
+            free(s->command);
+            *s = (struct vs_subsystem){NULL, NULL};
+        }
+    }
 }
 
 static void dump_list(FILE *out, const char *kw, char *const *arr, unsigned n)
@@ -606,6 +625,11 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
     fprintf(out, "logingracetime %d\n", c->login_grace_time);
     fprintf(out, "loglevel %s\n", vs_log_level_name((enum vs_log_level)c->log_level));
     fprintf(out, "pidfile %s\n", c->pid_file ? c->pid_file : "none");
+}
+
+bool vs_subsystem_is_internal(const char *command)
+{
+    return strcmp(command, VS_SUBSYSTEM_INTERNAL) == 0 || strcmp(command, "internal-sftp") == 0;
 }
 
 const char *vs_config_subsystem(const struct vs_config *c, const char *name)

@@ -98,6 +98,13 @@ void vs_config_finish(struct vs_config *c);
 /* Writes the effective configuration in the file syntax (sshd -T style). */
 void vs_config_dump(const struct vs_config *c, FILE *out);
 
+/* The command of a subsystem, or NULL if none is configured.  "sftp" is the
+ * built-in server unless the configuration names another. */
 const char *vs_config_subsystem(const struct vs_config *c, const char *name);
+
+/* The subsystem command that selects the built-in SFTP server; OpenSSH's
+ * spelling "internal-sftp" is accepted too. */
+#define VS_SUBSYSTEM_INTERNAL "internal"
+bool vs_subsystem_is_internal(const char *command);
 
 #endif

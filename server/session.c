@@ -373,13 +373,14 @@ static void describe(char *buf, size_t len, const char *kind, const char *arg)
     snprintf(buf, len, "%s '%s'", kind, printable);
 }
 
-static int start(struct vs_session *s, const char *command)
+static int start(struct vs_session *s, const char *command, bool internal_sftp)
 {
     struct vs_conn *c = s->conn;
     struct vs_spawned sp;
     struct vs_spawn_req req = {
         .user = &c->user,
         .command = command,
+        .internal_sftp = internal_sftp,
         .pty_slave = s->pty_slave,
         .tty_name = s->tty_name,
         .term = s->term,
@@ -421,7 +422,9 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     if (s->started_child)
         return 1;
     describe(s->what, sizeof(s->what), kind, arg);
-    return start(s, command) < 0 ? 1 : 0;
+    bool internal =
+        command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
+    return start(s, internal ? NULL : command, internal) < 0 ? 1 : 0;
 }
 
 static int on_shell(ssh_session session, ssh_channel channel, void *userdata)
@@ -559,9 +562,8 @@ static void log_end(const struct vs_session *s)
                  WCOREDUMP(s->status) ? " (core dumped)" : "");
     log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
              s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
-             result, s->hung_up ? " (client gone first)" : "",
-             (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
-             (unsigned long long)s->bytes_err,
+             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->bytes_in,
+             (unsigned long long)s->bytes_out, (unsigned long long)s->bytes_err,
              s->started_child ? (double)vs_ms_since(&s->started) / 1000.0 : 0.0);
 }
 
