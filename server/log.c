@@ -84,6 +84,8 @@ static int syslog_priority(enum vs_log_level level)
 }
 
 static void vs_log_vmsg(enum vs_log_level level, const char *func, const char *fmt, va_list ap,
+                        const char *suffix) __attribute__((format(printf, 3, 0)));
+static void vs_log_vmsg(enum vs_log_level level, const char *func, const char *fmt, va_list ap,
                         const char *suffix)
 {
     char msg[1024];

@@ -192,11 +192,18 @@ int vs_sftp_decode(const uint8_t *pkt, size_t len, struct vs_sftp_req *q)
 {
     struct rd r = {pkt, len, 0, 0};
 
+    /* Nothing of a previous request may survive (the paths' bytes past
+     * their first are never read, so clearing those would only cost). */
+    const struct vs_sftp_bytes none = {NULL, 0};
+    q->handle = q->handle2 = q->data = q->ext_name = q->uids = q->gids = none;
+    q->pflags = q->len = q->n_uids = q->n_gids = 0;
+    q->offset = q->offset2 = q->length = 0;
+    q->attrs = (struct vs_sftp_attrs){0};
+    q->ext = VS_EXT_UNKNOWN;
+    q->path[0] = q->path2[0] = '\0';
     q->type = get_u8(&r);
     q->id = get_u32(&r);
     q->id_decoded = r.err == 0;
-    q->ext = VS_EXT_UNKNOWN;
-    q->path[0] = q->path2[0] = '\0';
     if (r.err != 0)
         return r.err;
 

@@ -102,6 +102,8 @@ static void test_bad_lines(void **state)
         {"AllowPeers -1", "expected a CID"},
         {"AllowUsers alice@host", "not supported"},
         {"Subsystem sftp", "expected a name and a command"},
+        {"Subsystem sftp internal -l INFO", "internal takes no arguments"},
+        {"Subsystem sftp internal-sftp -u 022", "internal-sftp takes no arguments"},
         {"MaxSessions -1", "whole number"},
         {"MaxSessions 100000", "whole number"},
         {"MaxSessions ten", "whole number"},
@@ -187,7 +189,11 @@ static void test_precedence(void **state)
     assert_int_equal(c.listen[0].kind, VS_LISTEN_UNIX);
     assert_int_equal(c.n_allow_users, 3);
     assert_string_equal(vs_config_subsystem(&c, "x"), "/bin/one");
-    assert_null(vs_config_subsystem(&c, "sftp"));
+    /* sftp is the built-in server unless configured otherwise. */
+    assert_string_equal(vs_config_subsystem(&c, "sftp"), VS_SUBSYSTEM_INTERNAL);
+    assert_true(vs_subsystem_is_internal(vs_config_subsystem(&c, "sftp")));
+    assert_false(vs_subsystem_is_internal("/bin/one"));
+    assert_true(vs_subsystem_is_internal("internal-sftp"));
     vs_config_free(&c);
 }
 
