@@ -1,6 +1,6 @@
 # Subsystems: sftp and scp (SFTP protocol, and -O legacy scp) through an
 # external sftp-server configured with Subsystem; unknown subsystems refused.
-# (The built-in SFTP server is issue 3's.)
+# (t-sftp, t-scp, t-rsync and t-sshfs cover the built-in SFTP server.)
 . "$(dirname "$0")/lib.sh"
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER missing (run scripts/deps)"
