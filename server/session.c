@@ -45,6 +45,14 @@ struct vs_session {
     int in_fd, out_fd, err_fd;
     bool out_eof, err_eof, in_closed;
 
+    /* Child output read but not yet taken by libssh, per stream (0 stdout,
+     * 1 stderr): during a key re-exchange ssh_channel_write() takes
+     * nothing, and the bytes must wait, not be lost. */
+    struct {
+        char data[VS_OUTPUT_CHUNK];
+        uint32_t off, len;
+    } pend[2];
+
     /* Client input waiting for the child's stdin. */
     char in_buf[VS_STDIN_BUF];
     size_t in_len;
@@ -113,6 +121,7 @@ static void close_input(struct vs_session *s)
 
 static void close_output(struct vs_session *s, bool is_err)
 {
+    s->pend[is_err].off = s->pend[is_err].len = 0;
     if (is_err) {
         s->err_eof = true;
         s->err_fd = vs_close(s->err_fd);
@@ -235,18 +244,62 @@ static void on_close(ssh_session session, ssh_channel channel, void *userdata)
 
 /* ---- child output -> client -------------------------------------------- */
 
-/* Reads at most what the client's window admits, so ssh_channel_write() never
- * has to wait for a window and our memory stays bounded by it. */
+/* Hands buffered output of one stream to libssh, as far as the client's
+ * window and libssh (not in a key re-exchange) take it.  Returns 0 when all
+ * of it went, -EAGAIN when some must wait, -EPIPE if the channel failed. */
+static int flush_output(struct vs_session *s, bool is_err)
+{
+    __typeof__(s->pend[0]) *b = &s->pend[is_err];
+
+    while (b->off < b->len) {
+        uint32_t win = ssh_channel_window_size(s->ch);
+        uint32_t n = b->len - b->off < win ? b->len - b->off : win;
+        if (n == 0)
+            return -EAGAIN;
+        int w = is_err ? ssh_channel_write_stderr(s->ch, b->data + b->off, n)
+                       : ssh_channel_write(s->ch, b->data + b->off, n);
+        if (w < 0) {
+            log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
+            return -EPIPE;
+        }
+        if (w == 0)
+            return -EAGAIN; /* key re-exchange in progress */
+        b->off += (uint32_t)w;
+        if (is_err)
+            s->bytes_err += (uint64_t)w;
+        else
+            s->bytes_out += (uint64_t)w;
+    }
+    b->off = b->len = 0;
+    return 0;
+}
+
+static bool output_pending(const struct vs_session *s)
+{
+    return s->pend[0].len > 0 || s->pend[1].len > 0;
+}
+
+/* Moves one stream's output from the child to the client.  Reads only when
+ * nothing of that stream is waiting, and at most what the client's window
+ * admits, so memory stays bounded by one chunk per stream. */
 static void pump_output(struct vs_session *s, bool is_err)
 {
-    char buf[VS_OUTPUT_CHUNK];
     int fd = is_err ? s->err_fd : s->out_fd;
-    uint32_t win = ssh_channel_window_size(s->ch);
-    size_t want = win < sizeof(buf) ? win : sizeof(buf);
+    __typeof__(s->pend[0]) *b = &s->pend[is_err];
 
-    if (fd < 0 || want == 0 || s->remote_closed)
+    if (fd < 0 || s->remote_closed)
         return;
-    ssize_t n = read(fd, buf, want);
+    int r = flush_output(s, is_err);
+    if (r < 0) {
+        if (r == -EPIPE)
+            close_output(s, is_err);
+        return;
+    }
+    uint32_t win = ssh_channel_window_size(s->ch);
+    size_t want = win < sizeof(b->data) ? win : sizeof(b->data);
+    if (want == 0)
+        return;
+    ssize_t n = read(fd, b->data, want);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         /* A PTY's master never reports EOF while a background job holds the
          * terminal: once the shell has exited and the master is drained,
@@ -260,17 +313,10 @@ static void pump_output(struct vs_session *s, bool is_err)
         close_output(s, is_err);
         return;
     }
-    int w = is_err ? ssh_channel_write_stderr(s->ch, buf, (uint32_t)n)
-                   : ssh_channel_write(s->ch, buf, (uint32_t)n);
-    if (w != n) {
-        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
+    b->off = 0;
+    b->len = (uint32_t)n;
+    if (flush_output(s, is_err) == -EPIPE)
         close_output(s, is_err);
-        return;
-    }
-    if (is_err)
-        s->bytes_err += (uint64_t)n;
-    else
-        s->bytes_out += (uint64_t)n;
 }
 
 /* ---- requests --------------------------------------------------------- */
@@ -497,7 +543,10 @@ ssh_channel vs_session_open(struct vs_conn *c)
 int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
 {
     int n = 0;
-    bool can_send = !s->remote_closed && !s->conn->dead && ssh_channel_window_size(s->ch) > 0;
+    /* Output waiting for libssh is retried by vs_session_step(); the fds
+     * are not read meanwhile. */
+    bool can_send = !s->remote_closed && !s->conn->dead && ssh_channel_window_size(s->ch) > 0 &&
+                    !output_pending(s);
 
     s->poll_in = s->poll_out = s->poll_err = -1;
     if (s->pty_master >= 0) {
@@ -635,6 +684,11 @@ int vs_session_step(struct vs_session *s)
 
     if (!s->started_child)
         return -1;
+    /* Output that libssh did not take last time (window, key re-exchange):
+     * every packet the client sends brings us here again. */
+    for (int e = 0; e < 2; e++)
+        if (s->pend[e].len > 0 && flush_output(s, e) == -EPIPE)
+            close_output(s, e);
     /* A PTY whose shell has exited: read what is left, then stop (see pump_output). */
     if (s->reaped && !s->out_eof && s->pty_master >= 0)
         pump_output(s, false);
