@@ -74,6 +74,11 @@ stop_server() {
 cleanup() {
     local rc=$?
     trap - EXIT
+    # A FUSE mount (t-sshfs) left by a failed test would block the rm below.
+    local mnt
+    for mnt in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts 2>/dev/null); do
+        fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    done
     stop_server
     sanitizer_check || rc=1
     # Processes the test started (and any session left behind) go too.
