@@ -48,6 +48,8 @@ mkdir d/gone
 rmdir d/gone
 put $L/f d/deleted
 rm d/deleted
+put -f $L/f d/synced
+cp d/synced d/copied
 df $G
 df -h $G
 CMDS
@@ -74,6 +76,8 @@ diff -r "$L/tree" "$L/gottree" || fail "get -r: trees differ"
 expect_eq "ln (hard)" "2 $(stat -c %i "$G/d/renamed")" "$(stat -c '%h %i' "$G/d/hard")"
 expect_eq "ln -s" "renamed" "$(readlink "$G/d/soft")"
 expect_eq "chmod" "640" "$(stat -c %a "$G/d/renamed")"
+expect_eq "put -f (fsync@openssh.com)" "$want" "$(sum "$G/d/synced")"
+expect_eq "cp (copy-data)" "$want" "$(sum "$G/d/copied")"
 [ -d "$G/d/empty" ] && [ ! -e "$G/d/gone" ] && [ ! -e "$G/d/deleted" ] ||
     fail "mkdir/rmdir/rm"
 
