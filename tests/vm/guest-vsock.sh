@@ -1,0 +1,118 @@
+# The integration suite's core over real AF_VSOCK.  Runs only inside the test
+# guest that tests/vm/qemu-run boots (vsock_loopback: CID 1 loops back), never
+# on the machine itself, whose vsock peer is not ours.
+#   tests/vm/qemu-run -- env VS_SSHD=... VS_PROXY=... VS_SRC=... bash tests/vm/guest-vsock.sh
+if ! grep -qw vsock_ssh_vm=1 /proc/cmdline 2>/dev/null; then
+    echo "guest-vsock.sh: refusing to run: not inside the test VM (see tests/vm/qemu-run)" >&2
+    exit 1
+fi
+. "$VS_SRC/tests/integration/lib.sh"
+unset VSOCK_SSH_NO_VSOCK # real vsock here, and only here
+PORT=2222
+
+# The server on vsock:PORT with the given extra configuration.
+start_vsock_server() {
+    stop_server
+    : > "$LOG"
+    { echo "HostKey $T/key"; echo "Listen vsock:$PORT"; for l in "$@"; do echo "$l"; done; } \
+        > "$T/sshd_config"
+    "$VS_SSHD" -D -e -f "$T/sshd_config" 2>>"$LOG" &
+    SERVER_PID=$!
+    wait_for "grep -q 'listening on vsock' '$LOG' || ! kill -0 $SERVER_PID 2>/dev/null" 200 ||
+        fail "server did not start"
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited at start"
+}
+
+# ssh_config: the two proxy modes by CID, and the installed drop-in's
+# "vsock/CID" names pointing at this build's proxy.
+sed "s#@VS_PROXY_PATH@#$VS_PROXY#" "$VS_SRC/config/ssh_config.d/50-vsock-ssh.conf.in" \
+    > "$T/dropin.conf"
+cat > "$T/ssh_config" <<CONF
+Host relay
+	ProxyCommand $VS_PROXY 1 $PORT
+Host fdpass
+	ProxyCommand $VS_PROXY --fdpass 1 $PORT
+	ProxyUseFdpass yes
+Host *
+	User $LOGIN
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	LogLevel ERROR
+	BatchMode yes
+	ConnectTimeout 60
+	ControlMaster no
+	ControlPath none
+	IdentitiesOnly yes
+	IdentityFile none
+Include $T/dropin.conf
+CONF
+
+# 1. The default AllowPeers admits only the host (CID 2): a connection from
+#    inside the guest (CID 1) is refused before any SSH, and logged.
+start_vsock_server
+rc=0; err=$(vssh relay true 2>&1 </dev/null) || rc=$?
+expect_eq "default AllowPeers: guest-local peer refused" 255 "$rc"
+wait_for "grep -q 'refused connection from vsock:1:' '$LOG'" 50 ||
+    fail "refusal of CID 1 not logged: $(cat "$LOG")"
+
+# 2. AllowPeers 1: accepted.
+start_vsock_server "AllowPeers 1"
+for m in relay fdpass; do
+    rc=0; vssh $m 'exit 42' </dev/null || rc=$?
+    expect_eq "$m: exit status over vsock" 42 "$rc"
+    out=$(vssh $m 'echo out; echo err >&2' 2>"$T/err" </dev/null)
+    expect_eq "$m: stdout" out "$out"
+    expect_eq "$m: stderr" err "$(cat "$T/err")"
+done
+# The vsock peer in SSH_CONNECTION (CID and port where OpenSSH puts IP
+# addresses) and in the log.
+conn=$(vssh relay 'echo $SSH_CONNECTION' </dev/null)
+expect_match "SSH_CONNECTION" "^1 [0-9]+ 1 $PORT$" "$conn"
+peer_port=$(echo "$conn" | cut -d' ' -f2)
+grep -q "vsock:1:$peer_port" "$LOG" || fail "peer vsock:1:$peer_port not in the log"
+
+# The drop-in's host-name forms.
+expect_eq "ssh vsock/1" ok "$(vssh -p $PORT vsock/1 'echo ok' </dev/null)"
+expect_eq "ssh vsock%1" ok "$(vssh -p $PORT vsock%1 'echo ok' </dev/null)"
+
+# Binary data both ways, checksummed, in both proxy modes.
+head -c 8388608 /dev/urandom > "$T/data"
+want=$(sha256sum < "$T/data" | cut -d' ' -f1)
+for m in relay fdpass; do
+    expect_eq "$m: upload" "$want" "$(vssh $m sha256sum < "$T/data" | cut -d' ' -f1)"
+    vssh $m "cat $T/data" </dev/null > "$T/down"
+    expect_eq "$m: download" "$want" "$(sha256sum < "$T/down" | cut -d' ' -f1)"
+done
+
+# A PTY session.
+out=$(python3 "$VS_SRC/tests/integration/ptydrive.py" 33 101 'expect:/dev/pts/[0-9]+;;expect:33 101' \
+      -- ssh -F "$T/ssh_config" -tt relay 'tty; stty size' 2>&1) || fail "pty session: $out"
+
+# scp (built-in SFTP server) and sftp.
+G=$T/guest
+mkdir -p "$G"
+chown "$LOGIN" "$G"
+scp -q -F "$T/ssh_config" "$T/data" "relay:$G/up"
+expect_eq "scp upload" "$want" "$(sha256sum < "$G/up" | cut -d' ' -f1)"
+scp -q -F "$T/ssh_config" "fdpass:$G/up" "$T/back"
+expect_eq "scp download" "$want" "$(sha256sum < "$T/back" | cut -d' ' -f1)"
+out=$(echo "ls -l $G" | sftp -q -b - -F "$T/ssh_config" relay 2>&1)
+expect_match "sftp ls" "8388608 .* $G/up" "$out"
+
+# Concurrent connections.
+pids=
+for i in 1 2 3 4; do
+    vssh relay "echo conn$i" </dev/null > "$T/c$i" &
+    pids="$pids $!"
+done
+for p in $pids; do wait "$p" || fail "a concurrent connection failed"; done
+for i in 1 2 3 4; do expect_eq "concurrent $i" "conn$i" "$(cat "$T/c$i")"; done
+
+# 3. vsock-proxy's errors that need a real vsock.
+rc=0; err=$("$VS_PROXY" 1 2999 </dev/null 2>&1) || rc=$?
+[ $rc -ne 0 ] || fail "proxy to a closed port succeeded"
+expect_match "closed port" "nothing is listening on port 2999 of CID 1" "$err"
+rc=0; err=$("$VS_PROXY" 3 22 </dev/null 2>&1) || rc=$?
+[ $rc -ne 0 ] || fail "proxy to a missing CID succeeded"
+expect_match "missing CID" "no such CID 3" "$err"
+log pass
