@@ -14,13 +14,16 @@ for s in HUP INT QUIT TERM USR1; do
     expect_eq "$s trapped" "trapped $s
 status 7" "$out"
 done
+# A duration no other process on the machine has, so that the check below
+# sees only this test's commands.
+nap=1000.$$
 for s in TERM KILL HUP; do
-    out=$(sig $s 'echo ready; exec sleep 100')
+    out=$(sig $s "echo ready; exec sleep $nap")
     expect_eq "$s kills" "signal $s core 0" "$out"
 done
 # Unknown signal names are refused; the command runs on.
 out=$(sig NOSUCH 'echo ready; sleep 1; echo done; exit 3')
 expect_eq "unknown signal ignored" "done
 status 3" "$out"
-pgrep -f '^sleep 100$' >/dev/null && fail "a signalled command survived"
+pgrep -f "^sleep $nap\$" >/dev/null && fail "a signalled command survived"
 log pass
