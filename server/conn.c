@@ -112,6 +112,9 @@ static void check_alive(struct vs_conn *c)
     }
 }
 
+/* dopoll rounds per wake-up of the SSH socket (4 KiB each, see below). */
+#define VS_SSH_READS_PER_ROUND 16
+
 struct poll_slot {
     struct vs_session *s;
     int base, count;
@@ -173,8 +176,18 @@ static int event_loop(struct vs_conn *c)
 
         /* libssh first: its callbacks record requests, data and EOF/CLOSE. */
         if (!c->dead && pfd[0].revents != 0) {
-            if (ssh_event_dopoll(c->event, 0) == SSH_ERROR)
-                check_alive(c);
+            /* libssh reads the socket 4 KiB at a time, one read per
+             * dopoll: drain what is there before going back to poll(),
+             * within a bound so that sessions get their turn. */
+            for (int i = 0; i < VS_SSH_READS_PER_ROUND; i++) {
+                int rc = ssh_event_dopoll(c->event, 0);
+                if (rc == SSH_ERROR) {
+                    check_alive(c);
+                    break;
+                }
+                if (rc != SSH_OK)
+                    break; /* SSH_AGAIN: nothing more to read now */
+            }
         }
         if (pfd[sig_idx].revents & POLLIN) {
             unsigned sigs = vs_signals_take();

@@ -8,6 +8,9 @@ set -euo pipefail
 : "${VS_SSHD:?set by ctest}" "${VS_PROXY:?set by ctest}" "${VS_SRC:?set by ctest}"
 export VSOCK_SSH_NO_VSOCK=1
 export LC_ALL=C
+# ssh runs ProxyCommand with $SHELL -c, and bash with a socket on stdin reads
+# ~/.bashrc (its rshd heuristic): the machine's dotfiles must not take part.
+export SHELL=/bin/sh
 
 T=$(mktemp -d /tmp/vst.XXXXXX)
 chmod 755 "$T"
