@@ -49,13 +49,21 @@ int vp_target_parse(const char *target, const char *port, struct vp_target *out,
         t.kind = VP_TARGET_UNIX;
         if (set_path(&t, rest, why) < 0)
             return -EINVAL;
+    } else if ((rest = after_prefix(target, "vm")) != NULL || vp_name_valid(target)) {
+        t.kind = VP_TARGET_NAME;
+        rest = rest ? rest : target;
+        if (!vp_name_valid(rest)) {
+            *why = "bad VM name (letters, digits, '.', '_', '-'; at most 64)";
+            return -EINVAL;
+        }
+        snprintf(t.name, sizeof(t.name), "%s", rest);
     } else {
         rest = after_prefix(target, "vsock");
         t.kind = VP_TARGET_VSOCK;
         /* CID 0xffffffff is VMADDR_CID_ANY, not an address one connects to. */
         if (vs_parse_u32(rest ? rest : target, UINT32_MAX - 1, &t.cid) < 0) {
-            *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH "
-                   "or vsock-mux%PATH";
+            *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH, "
+                   "vsock-mux%PATH, or a VM name (NAME, vm/NAME, vm%NAME)";
             return -EINVAL;
         }
     }

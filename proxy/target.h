@@ -4,18 +4,22 @@
 
 #include <stdint.h>
 
-enum vp_target_kind { VP_TARGET_VSOCK, VP_TARGET_UNIX, VP_TARGET_VSOCK_MUX };
+#include "names.h"
+
+enum vp_target_kind { VP_TARGET_VSOCK, VP_TARGET_UNIX, VP_TARGET_VSOCK_MUX, VP_TARGET_NAME };
 
 struct vp_target {
     enum vp_target_kind kind;
-    uint32_t cid;   /* vsock */
-    uint32_t port;  /* vsock, vsock-mux */
-    char path[108]; /* unix, vsock-mux: sizeof(sun_path) */
+    uint32_t cid;               /* vsock */
+    uint32_t port;              /* vsock, vsock-mux, name */
+    char path[108];             /* unix, vsock-mux: sizeof(sun_path) */
+    char name[VP_NAME_MAX + 1]; /* name: resolved to a CID by vp_names_resolve() */
 };
 
 /* Parses TARGET and the optional PORT argument (NULL: 22; ignored for unix).
- * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH
- * or vsock-mux%PATH; a relative PATH gets a leading "/", as systemd does.
+ * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH,
+ * vsock-mux%PATH, or a VM name: NAME, vm/NAME or vm%NAME (see names.h);
+ * a relative PATH gets a leading "/", as systemd does.
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on
  * success. No socket is touched. */
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);

@@ -56,6 +56,8 @@ static void usage(FILE *out)
             "  CID, vsock/CID, vsock%%CID        AF_VSOCK, PORT defaults to 22\n"
             "  unix/PATH, unix%%PATH              a Unix socket (PORT is ignored)\n"
             "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
+            "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE " (NAME CID\n"
+            "                                    lines), then libvirt's domains\n"
             "\n"
             "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
             "  --timeout SEC   give up connecting after SEC seconds\n"
@@ -86,6 +88,9 @@ static void describe(const struct vp_target *t, char *buf, size_t len)
         break;
     case VP_TARGET_VSOCK_MUX:
         snprintf(buf, len, "hybrid vsock %s port %u", t->path, t->port);
+        break;
+    case VP_TARGET_NAME:
+        snprintf(buf, len, "VM %s port %u", t->name, t->port);
         break;
     }
 }
@@ -134,7 +139,8 @@ static int connect_target(const struct vp_target *t, const struct timespec *dead
         /* Test machines that are themselves VMs must never touch their own
          * vsock peer: the test suite sets this. */
         if (getenv(VS_NO_VSOCK_ENV) != NULL)
-            return errorf(0, "refusing to open AF_VSOCK: %s is set", VS_NO_VSOCK_ENV);
+            return errorf(0, "refusing to open AF_VSOCK to CID %u port %u: %s is set", t->cid,
+                          t->port, VS_NO_VSOCK_ENV);
         fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0 && (errno == EAFNOSUPPORT || errno == EINVAL))
             return errorf(0, "this kernel has no vsock support (on a host load vhost_vsock, in a "
@@ -446,6 +452,14 @@ int main(int argc, char **argv)
         errorf(0, "'%s%s%s': %s", argv[optind], argv[optind + 1] ? " " : "",
                argv[optind + 1] ? argv[optind + 1] : "", why);
         return 2;
+    }
+    if (target.kind == VP_TARGET_NAME) {
+        char why_name[512];
+        if (vp_names_resolve(target.name, &target.cid, why_name, sizeof(why_name)) < 0) {
+            errorf(0, "%s", why_name);
+            return 2;
+        }
+        target.kind = VP_TARGET_VSOCK;
     }
     signal(SIGPIPE, SIG_IGN);
 

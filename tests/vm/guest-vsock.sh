@@ -74,6 +74,9 @@ grep -q "vsock:1:$peer_port" "$LOG" || fail "peer vsock:1:$peer_port not in the 
 # The drop-in's host-name forms.
 expect_eq "ssh vsock/1" ok "$(vssh -p $PORT vsock/1 'echo ok' </dev/null)"
 expect_eq "ssh vsock%1" ok "$(vssh -p $PORT vsock%1 'echo ok' </dev/null)"
+# A VM name from the names file, over real vsock.
+echo "self 1" > "$T/hosts"
+expect_eq "ssh vm/self" ok "$(VSOCK_SSH_HOSTS=$T/hosts vssh -p $PORT vm/self 'echo ok' </dev/null)"
 
 # Binary data both ways, checksummed, in both proxy modes.
 head -c 8388608 /dev/urandom > "$T/data"
