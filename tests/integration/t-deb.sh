@@ -12,13 +12,14 @@ proxy_deb=$(ls "$T"/out/vsock-proxy_*.deb)
 
 files() { dpkg-deb -c "$1" | awk '{print $6}' | grep -v '/$' | sort | tr '\n' ' '; }
 expect_eq "vsock-sshd files" "./etc/vsock-ssh/vsock-sshd_config ./lib/systemd/system/vsock-sshd.service ./lib/systemd/system/vsock-sshd.socket ./lib/systemd/system/vsock-sshd@.service ./usr/sbin/vsock-sshd ./usr/share/doc/vsock-sshd/changelog.gz ./usr/share/doc/vsock-sshd/copyright ./usr/share/lintian/overrides/vsock-sshd ./usr/share/man/man5/vsock-sshd_config.5.gz ./usr/share/man/man8/vsock-sshd.8.gz " "$(files "$sshd_deb")"
-expect_eq "vsock-proxy files" "./etc/ssh/ssh_config.d/50-vsock-ssh.conf ./usr/bin/vsock-proxy ./usr/share/doc/vsock-proxy/changelog.gz ./usr/share/doc/vsock-proxy/copyright ./usr/share/man/man1/vsock-proxy.1.gz " "$(files "$proxy_deb")"
+expect_eq "vsock-proxy files" "./etc/ssh/ssh_config.d/50-vsock-ssh.conf ./etc/vsock-ssh/hosts ./usr/bin/vsock-proxy ./usr/share/doc/vsock-proxy/changelog.gz ./usr/share/doc/vsock-proxy/copyright ./usr/share/man/man1/vsock-proxy.1.gz " "$(files "$proxy_deb")"
 
 mkdir "$T/ctl-sshd" "$T/ctl-proxy"
 dpkg-deb -e "$sshd_deb" "$T/ctl-sshd"
 dpkg-deb -e "$proxy_deb" "$T/ctl-proxy"
 expect_eq "vsock-sshd conffiles" "/etc/vsock-ssh/vsock-sshd_config" "$(cat "$T/ctl-sshd/conffiles")"
-expect_eq "vsock-proxy conffiles" "/etc/ssh/ssh_config.d/50-vsock-ssh.conf" "$(cat "$T/ctl-proxy/conffiles")"
+expect_eq "vsock-proxy conffiles" "/etc/ssh/ssh_config.d/50-vsock-ssh.conf
+/etc/vsock-ssh/hosts" "$(cat "$T/ctl-proxy/conffiles")"
 # The socket is enabled and started on install, the plain service not.
 grep -q 'deb-systemd-helper.*enable.*vsock-sshd.socket\|vsock-sshd.socket' "$T/ctl-sshd/postinst" ||
     fail "postinst does not enable vsock-sshd.socket"
@@ -42,6 +43,10 @@ CONF
 "$T/root/usr/sbin/vsock-sshd" -t -f "$T/root/etc/vsock-ssh/vsock-sshd_config" -o "HostKey $T/key" ||
     fail "packaged vsock-sshd -t with the packaged configuration failed"
 "$T/root/usr/bin/vsock-proxy" --help | grep -q '^usage: ' || fail "packaged vsock-proxy --help"
+# The shipped names file parses (all comments): a name is simply unknown.
+rc=0; out=$(VSOCK_SSH_HOSTS=$T/root/etc/vsock-ssh/hosts VSOCK_SSH_LIBVIRT_DIRS=$T/none \
+    "$T/root/usr/bin/vsock-proxy" web 2>&1 </dev/null) || rc=$?
+expect_match "packaged names file" "unknown VM name 'web'" "$out"
 grep -q 'ProxyCommand /usr/bin/vsock-proxy --fdpass %n %p' "$T/root/etc/ssh/ssh_config.d/50-vsock-ssh.conf" ||
     fail "drop-in does not name /usr/bin/vsock-proxy"
 MANWIDTH=80 man -l "$T/root/usr/share/man/man5/vsock-sshd_config.5.gz" 2>&1 | grep -q "AllowPeers" ||
