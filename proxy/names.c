@@ -200,8 +200,9 @@ static char *read_small_file(const char *path)
     return buf;
 }
 
-/* Returns 1 with *cid, 0 if not found, -ENOENT-like 0 for unreadable
- * directories (libvirt absent). */
+/* Looks name up among the domain definitions in dir.  Returns 1 with *cid,
+ * or 0: not there, or no such directory (no libvirt here).  *auto_cid is set
+ * when the domain exists but has no fixed CID yet. */
 static int libvirt_lookup(const char *dir, const char *name, uint32_t *cid, bool *auto_cid)
 {
     DIR *d = opendir(dir);

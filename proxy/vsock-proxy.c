@@ -353,9 +353,10 @@ static int relay(int sock)
     /* Bigger pipes mean fewer wake-ups of ssh and of us per megabyte (the
      * default 64 KiB holds a quarter of one splice).  Best effort: the
      * limit is /proc/sys/fs/pipe-max-size. */
-    for (int fd = 0; fd < 2; fd++)
-        if (is_pipe(fd))
-            (void)fcntl(fd, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+    if (up.use_splice)
+        (void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+    if (down.use_splice)
+        (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
     if (set_nonblock(STDIN_FILENO) < 0 || set_nonblock(STDOUT_FILENO) < 0 || set_nonblock(sock) < 0)
         return errorf(errno, "fcntl");
 
