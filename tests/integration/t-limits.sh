@@ -71,14 +71,15 @@ vssh -o ControlPath="$T/cm2" -O exit fdpass 2>/dev/null
 log "MaxSessions ok"
 # MaxStartups: two connections that never log in fill it; the next is
 # refused at once, and admitted again when they go.
-exec 7> >(sleep 37 | "$VS_PROXY" unix"$SOCK" >/dev/null 2>&1)
-exec 8> >(sleep 37 | "$VS_PROXY" unix"$SOCK" >/dev/null 2>&1)
+nap=37.$$ # unique on the machine, for the pkill below
+exec 7> >(sleep $nap | "$VS_PROXY" unix"$SOCK" >/dev/null 2>&1)
+exec 8> >(sleep $nap | "$VS_PROXY" unix"$SOCK" >/dev/null 2>&1)
 wait_for "[ \$(conn_pids | wc -l) -ge 2 ]" 100 || fail "idle connections not accepted"
 sleep 0.5
 rc=0; vssh relay true </dev/null 2>/dev/null || rc=$?
 expect_eq "connection beyond MaxStartups refused" 255 "$rc"
 grep -q 'MaxStartups (2) unauthenticated' "$LOG" || fail "MaxStartups refusal not logged"
-pkill -f "^sleep 37$" || true
+pkill -f "^sleep $nap\$" || true
 exec 7>&- 8>&-
 wait_for '[ -z "$(conn_pids)" ]' 100 || fail "idle connections not reaped"
 expect_eq "admitted again" ok "$(vssh relay 'echo ok' </dev/null)"

@@ -23,13 +23,16 @@ for m in $MODES; do
 
     # Ctrl-C reaches the command through the remote terminal: it dies of
     # SIGINT (exit-signal, which OpenSSH's client reports as 255).
+    # (A duration no other process on the machine has: the check below must
+    # see only this test's command.)
+    nap=60.$$
     rc=0
     out=$(drive 24 80 'expect:sleeping;;send:\x03' -- \
-        ssh -F "$T/ssh_config" -tt $m 'echo sleeping; exec sleep 60') || rc=$?
+        ssh -F "$T/ssh_config" -tt $m "echo sleeping; exec sleep $nap") || rc=$?
     expect_eq "$m: Ctrl-C status" 255 "$rc"
-    grep -q "exec 'echo sleeping; exec sleep 60': signal INT" "$LOG" ||
+    grep -q "exec 'echo sleeping; exec sleep $nap': signal INT" "$LOG" ||
         fail "$m: Ctrl-C did not end the command with SIGINT"
-    wait_for "! pgrep -f '^sleep 60\$' >/dev/null" 50 || fail "$m: sleep still running after Ctrl-C"
+    wait_for "! pgrep -f '^sleep $nap\$' >/dev/null" 50 || fail "$m: sleep still running after Ctrl-C"
 
     # Exit status and output from a PTY session.
     rc=0; drive 24 80 '' -- ssh -F "$T/ssh_config" -tt $m 'echo bye; exit 9' >/dev/null || rc=$?
