@@ -206,6 +206,17 @@ static void test_target_names(void **state)
     assert_int_equal(vp_target_parse("-x", NULL, &t, &why), -EINVAL);
 }
 
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Resolution through files: the names file first, then libvirt's
  * directories, with the environment pointing at fixtures. */
 static void test_resolve(void **state)
@@ -214,30 +225,17 @@ static void test_resolve(void **state)
     char dir[] = "/tmp/vs-names-test.XXXXXX", path[256], why[512];
     uint32_t cid = 0;
     assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/hosts", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("web 3\n", f);
-    fclose(f);
+    write_file(dir, "hosts", "web 3\n");
     snprintf(path, sizeof(path), "%s/qemu", dir);
     assert_int_equal(mkdir(path, 0755), 0);
-    snprintf(path, sizeof(path), "%s/qemu/web2.xml", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(persistent, f); /* domain "web" with CID 7: the names file wins */
-    fclose(f);
-    snprintf(path, sizeof(path), "%s/qemu/db.xml", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("<domain><name>db</name><devices><vsock><cid address='9'/></vsock></devices></domain>",
-          f);
-    fclose(f);
-    snprintf(path, sizeof(path), "%s/qemu/auto.xml", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("<domain><name>auto</name><devices><vsock><cid auto='yes'/></vsock></devices></domain>",
-          f);
-    fclose(f);
+    /* Domain "web" with CID 7: the names file wins. */
+    write_file(dir, "qemu/web2.xml", persistent);
+    write_file(dir, "qemu/db.xml",
+               "<domain><name>db</name><devices><vsock><cid address='9'/></vsock></devices>"
+               "</domain>");
+    write_file(dir, "qemu/auto.xml",
+               "<domain><name>auto</name><devices><vsock><cid auto='yes'/></vsock></devices>"
+               "</domain>");
 
     snprintf(path, sizeof(path), "%s/hosts", dir);
     setenv("VSOCK_SSH_HOSTS", path, 1);
@@ -254,11 +252,7 @@ static void test_resolve(void **state)
     assert_non_null(strstr(why, "start it first"));
 
     /* A malformed names file is an error, not a silent miss. */
-    snprintf(path, sizeof(path), "%s/hosts", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("web three\n", f);
-    fclose(f);
+    write_file(dir, "hosts", "web three\n");
     assert_int_equal(vp_names_resolve("db", &cid, why, sizeof(why)), -EINVAL);
     assert_non_null(strstr(why, "line 1: 'three' is not a CID"));
 
