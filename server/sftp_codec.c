@@ -50,9 +50,9 @@ static uint32_t get_u32(struct rd *r)
 {
     if (!avail(r, 4))
         return 0;
-    const uint8_t *b = r->p + r->off;
+    uint32_t v = vs_sftp_load_u32(r->p + r->off);
     r->off += 4;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return v;
 }
 
 static uint64_t get_u64(struct rd *r)
@@ -133,8 +133,7 @@ static struct vs_sftp_bytes get_id_list(struct rd *r, uint32_t *count)
 
 uint32_t vs_sftp_id_at(struct vs_sftp_bytes list, uint32_t i)
 {
-    const uint8_t *b = list.p + 4 * (size_t)i;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return vs_sftp_load_u32(list.p + 4 * (size_t)i);
 }
 
 static bool bytes_eq(struct vs_sftp_bytes b, const char *s)
@@ -281,6 +280,11 @@ void vs_sftp_store_u32(uint8_t *b, uint32_t v)
     b[1] = (uint8_t)(v >> 16);
     b[2] = (uint8_t)(v >> 8);
     b[3] = (uint8_t)v;
+}
+
+uint32_t vs_sftp_load_u32(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
 void vs_sftp_put_u8(struct vs_sftp_wr *w, uint8_t v)

@@ -172,6 +172,8 @@ void vs_sftp_put_str(struct vs_sftp_wr *w, const char *s);
 void vs_sftp_put_attrs(struct vs_sftp_wr *w, const struct vs_sftp_attrs *a);
 /* Stores v big-endian at buf (for patching a length word). */
 void vs_sftp_store_u32(uint8_t *buf, uint32_t v);
+/* Reads the big-endian 32-bit value at buf (4 bytes the caller checked). */
+uint32_t vs_sftp_load_u32(const uint8_t *buf);
 
 /* Starts a packet: reserves the length word and writes the type.  Returns
  * the offset to give vs_sftp_end_packet. */

@@ -121,7 +121,9 @@ static void send_one_name(struct srv *s, uint32_t id, const char *name)
 
 /* ---- handles ----------------------------------------------------------------- */
 
-static int handle_new(struct srv *s, int fd, DIR *dir, bool append)
+/* Gives an open file (fd) or directory (dir) a handle and replies with it;
+ * with every handle in use, closes it and replies with a failure. */
+static void reply_new_handle(struct srv *s, uint32_t id, int fd, DIR *dir, bool append)
 {
     for (unsigned i = 0; i < VS_SFTP_MAX_HANDLES; i++) {
         struct handle *h = &s->h[i];
@@ -131,10 +133,14 @@ static int handle_new(struct srv *s, int fd, DIR *dir, bool append)
             h->dir = dir;
             h->append = append;
             h->gen++;
-            return (int)i;
+            return send_handle(s, id, i);
         }
     }
-    return -EMFILE;
+    if (dir != NULL)
+        closedir(dir);
+    else
+        close(fd);
+    send_status(s, id, VS_FX_FAILURE, "Too many open handles");
 }
 
 static struct handle *handle_get(struct srv *s, struct vs_sftp_bytes b)
@@ -343,12 +349,7 @@ static void do_open(struct srv *s, const struct vs_sftp_req *q)
     int fd = open(q->path, flags, mode);
     if (fd < 0)
         return send_errno(s, q->id, -errno);
-    int idx = handle_new(s, fd, NULL, (pf & VS_FXF_APPEND) != 0);
-    if (idx < 0) {
-        close(fd);
-        return send_status(s, q->id, VS_FX_FAILURE, "Too many open handles");
-    }
-    send_handle(s, q->id, (unsigned)idx);
+    reply_new_handle(s, q->id, fd, NULL, (pf & VS_FXF_APPEND) != 0);
 }
 
 static void do_opendir(struct srv *s, const struct vs_sftp_req *q)
@@ -356,12 +357,7 @@ static void do_opendir(struct srv *s, const struct vs_sftp_req *q)
     DIR *d = opendir(q->path);
     if (d == NULL)
         return send_errno(s, q->id, -errno);
-    int idx = handle_new(s, -1, d, false);
-    if (idx < 0) {
-        closedir(d);
-        return send_status(s, q->id, VS_FX_FAILURE, "Too many open handles");
-    }
-    send_handle(s, q->id, (unsigned)idx);
+    reply_new_handle(s, q->id, -1, d, false);
 }
 
 static void do_read(struct srv *s, const struct vs_sftp_req *q)
@@ -785,11 +781,6 @@ static int handle_packet(struct srv *s, const uint8_t *pkt, size_t len)
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-static uint32_t be32(const uint8_t *b)
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* Handles every complete packet in the input for which a maximum reply still
  * fits in the output.  Returns 0 or -EPROTO. */
 static int process_input(struct srv *s)
@@ -798,7 +789,7 @@ static int process_input(struct srv *s)
     int r = 0;
 
     while (s->in_len - off >= 4) {
-        uint32_t plen = be32(s->in + off);
+        uint32_t plen = vs_sftp_load_u32(s->in + off);
         if (plen == 0 || plen > VS_SFTP_MAX_PACKET) {
             r = -EPROTO;
             break;
