@@ -75,25 +75,26 @@ static void die(const char *what, int err)
     _exit(1);
 }
 
-/* Drops root to the user exactly once and proves it stuck. */
+int vs_privileges_drop(const struct vs_user *u)
+{
+    if (geteuid() != 0)
+        /* Already this user (the connection dropped after authentication,
+         * or the server never was root): nothing to change. */
+        return getuid() == u->uid ? 0 : -EPERM;
+    if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+        return -errno;
+    if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid)
+        return -EPERM;
+    if (u->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+        return -EPERM;
+    return 0;
+}
+
 static void drop_privileges(const struct vs_user *u)
 {
-    if (geteuid() != 0) {
-        /* Policy admitted only our own user: nothing to change. */
-        if (getuid() != u->uid)
-            die("cannot start a session as another user without root", EPERM);
-        return;
-    }
-    if (initgroups(u->name, u->gid) < 0)
-        die("initgroups", errno);
-    if (setgid(u->gid) < 0)
-        die("setgid", errno);
-    if (setuid(u->uid) < 0)
-        die("setuid", errno);
-    if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid)
-        die("privileges not dropped", EPERM);
-    if (u->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-        die("privileges could be regained", EPERM);
+    int r = vs_privileges_drop(u);
+    if (r < 0)
+        die("cannot become the session user", -r);
 }
 
 /* Sets or replaces "NAME=value" in envp (n entries, room for max-1). */
@@ -130,6 +131,8 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
     SET("MAIL=/var/mail/%s", u->name);
     SET("SSH_CONNECTION=%s", r->ssh_connection);
     SET("SSH_CLIENT=%s", r->ssh_client);
+    if (r->auth_sock != NULL)
+        SET("SSH_AUTH_SOCK=%s", r->auth_sock);
     if (r->pty_slave >= 0) {
         SET("SSH_TTY=%s", r->tty_name);
         SET("TERM=%s", r->term && *r->term ? r->term : "dumb");

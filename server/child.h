@@ -19,6 +19,11 @@ void vs_user_free(struct vs_user *u);
 /* True if shell is listed in /etc/shells. */
 bool vs_shell_listed(const char *shell);
 
+/* Becomes the user: initgroups, setgid, setuid, each checked, then proves
+ * root cannot be regained. A process that already is the user (and not
+ * root) passes unchanged. Returns 0 or -errno. */
+int vs_privileges_drop(const struct vs_user *u);
+
 /* Upper bounds of what a client may add to a session's environment. */
 #define VS_MAX_ENV 64
 #define VS_MAX_ENV_BYTES 8192
@@ -33,6 +38,7 @@ struct vs_spawn_req {
     char *const *env;     /* accepted "NAME=value" strings */
     unsigned n_env;
     const char *ssh_connection, *ssh_client;
+    const char *auth_sock; /* SSH_AUTH_SOCK with agent forwarding, else NULL */
 };
 
 struct vs_spawned {

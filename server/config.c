@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy.h"
 #include "util.h"
 
 /* ---- listen addresses ------------------------------------------------- */
@@ -125,7 +126,16 @@ static int tokenize(char *value, char **tok, int max)
     }
 }
 
-enum list_id { L_LISTEN, L_HOSTKEY, L_ALLOW_USERS, L_DENY_USERS, L_ALLOW_PEERS, L_ACCEPT_ENV };
+enum list_id {
+    L_LISTEN,
+    L_HOSTKEY,
+    L_ALLOW_USERS,
+    L_DENY_USERS,
+    L_ALLOW_PEERS,
+    L_ACCEPT_ENV,
+    L_PERMIT_OPEN,
+    L_PERMIT_LISTEN
+};
 
 /* Decides whether this source may add to list id: 1 yes, 0 ignore. */
 static int list_take(struct parse_ctx *p, enum list_id id)
@@ -331,6 +341,109 @@ static int kw_max_sessions(struct parse_ctx *p, char *value)
     return set_int(p, "MaxSessions", value, 0, VS_MAX_SESSIONS_LIMIT, &p->c->max_sessions);
 }
 
+static int kw_max_forwards(struct parse_ctx *p, char *value)
+{
+    return set_int(p, "MaxForwards", value, 0, VS_MAX_FORWARDS_LIMIT, &p->c->max_forwards);
+}
+
+static int kw_max_forward_channels(struct parse_ctx *p, char *value)
+{
+    return set_int(p, "MaxForwardChannels", value, 0, VS_MAX_FORWARD_CHANNELS_LIMIT,
+                   &p->c->max_forward_channels);
+}
+
+static int kw_client_alive_count_max(struct parse_ctx *p, char *value)
+{
+    return set_int(p, "ClientAliveCountMax", value, 0, 1000, &p->c->client_alive_count_max);
+}
+
+/* yes, all, no, local, remote: OpenSSH's AllowTcpForwarding values. */
+static int set_directions(struct parse_ctx *p, const char *kw, const char *value, int *field)
+{
+    static const struct {
+        const char *name;
+        int bits;
+    } v[] = {{"yes", VS_FWD_ALL},
+             {"all", VS_FWD_ALL},
+             {"no", VS_FWD_NONE},
+             {"local", VS_FWD_LOCAL},
+             {"remote", VS_FWD_REMOTE}};
+    for (size_t i = 0; i < VS_ARRAY_SIZE(v); i++)
+        if (strcasecmp(value, v[i].name) == 0) {
+            if (*field < 0)
+                *field = v[i].bits;
+            return 0;
+        }
+    return fail(p, "%s: '%s': expected yes, all, no, local or remote", kw, value);
+}
+
+static int kw_allow_tcp_forwarding(struct parse_ctx *p, char *value)
+{
+    return set_directions(p, "AllowTcpForwarding", value, &p->c->allow_tcp_forwarding);
+}
+
+static int kw_allow_streamlocal_forwarding(struct parse_ctx *p, char *value)
+{
+    return set_directions(p, "AllowStreamLocalForwarding", value,
+                          &p->c->allow_streamlocal_forwarding);
+}
+
+static int kw_allow_agent_forwarding(struct parse_ctx *p, char *value)
+{
+    int v = parse_yes_no(value);
+    if (v < 0)
+        return fail(p, "AllowAgentForwarding: '%s': expected yes or no", value);
+    if (p->c->allow_agent_forwarding < 0)
+        p->c->allow_agent_forwarding = v;
+    return 0;
+}
+
+static int kw_gateway_ports(struct parse_ctx *p, char *value)
+{
+    int v = parse_yes_no(value);
+    if (v < 0 && strcasecmp(value, "clientspecified") == 0)
+        v = VS_GW_CLIENTSPECIFIED;
+    if (v < 0)
+        return fail(p, "GatewayPorts: '%s': expected yes, no or clientspecified", value);
+    if (p->c->gateway_ports < 0)
+        p->c->gateway_ports = v;
+    return 0;
+}
+
+/* PermitOpen host:port and PermitListen [host:]port entries, checked here
+ * so that a typo is a start-up error, not a silent refusal later. */
+static int check_permits(struct parse_ctx *p, const char *kw, char **arr, unsigned from,
+                         unsigned to, bool host_optional)
+{
+    for (unsigned i = from; i < to; i++) {
+        const char *why = NULL;
+        if (!vs_permit_valid(arr[i], host_optional, &why))
+            return fail(p, "%s: '%s': %s", kw, arr[i], why);
+    }
+    return 0;
+}
+
+static int kw_permit_open(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    unsigned before = c->n_permit_open;
+    int r = add_strings(p, L_PERMIT_OPEN, value, c->permit_open, &c->n_permit_open, VS_MAX_PERMITS,
+                        "PermitOpen");
+    return r < 0 ? r
+                 : check_permits(p, "PermitOpen", c->permit_open, before, c->n_permit_open, false);
+}
+
+static int kw_permit_listen(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    unsigned before = c->n_permit_listen;
+    int r = add_strings(p, L_PERMIT_LISTEN, value, c->permit_listen, &c->n_permit_listen,
+                        VS_MAX_PERMITS, "PermitListen");
+    return r < 0 ? r
+                 : check_permits(p, "PermitListen", c->permit_listen, before, c->n_permit_listen,
+                                 true);
+}
+
 static int kw_max_startups(struct parse_ctx *p, char *value)
 {
     if (strchr(value, ':') != NULL)
@@ -395,6 +508,16 @@ static int kw_login_grace_time(struct parse_ctx *p, char *value)
     return 0;
 }
 
+static int kw_client_alive_interval(struct parse_ctx *p, char *value)
+{
+    int v;
+    if (parse_time(value, &v) < 0)
+        return fail(p, "ClientAliveInterval: '%s': expected a time such as 0, 30 or 1m", value);
+    if (p->c->client_alive_interval < 0)
+        p->c->client_alive_interval = v;
+    return 0;
+}
+
 static int kw_log_level(struct parse_ctx *p, char *value)
 {
     enum vs_log_level l;
@@ -425,15 +548,25 @@ static const struct keyword {
     int (*handler)(struct parse_ctx *p, char *value);
 } keywords[] = {
     {"AcceptEnv", kw_accept_env},
+    {"AllowAgentForwarding", kw_allow_agent_forwarding},
     {"AllowPeers", kw_allow_peers},
+    {"AllowStreamLocalForwarding", kw_allow_streamlocal_forwarding},
+    {"AllowTcpForwarding", kw_allow_tcp_forwarding},
     {"AllowUsers", kw_allow_users},
+    {"ClientAliveCountMax", kw_client_alive_count_max},
+    {"ClientAliveInterval", kw_client_alive_interval},
     {"DenyUsers", kw_deny_users},
+    {"GatewayPorts", kw_gateway_ports},
     {"HostKey", kw_hostkey},
     {"Listen", kw_listen},
     {"LogLevel", kw_log_level},
     {"LoginGraceTime", kw_login_grace_time},
+    {"MaxForwardChannels", kw_max_forward_channels},
+    {"MaxForwards", kw_max_forwards},
     {"MaxSessions", kw_max_sessions},
     {"MaxStartups", kw_max_startups},
+    {"PermitListen", kw_permit_listen},
+    {"PermitOpen", kw_permit_open},
     {"PermitRootLogin", kw_permit_root_login},
     {"PidFile", kw_pid_file},
     {"Subsystem", kw_subsystem},
@@ -446,6 +579,14 @@ void vs_config_init(struct vs_config *c)
     memset(c, 0, sizeof(*c));
     c->permit_root_login = -1;
     c->max_sessions = -1;
+    c->allow_tcp_forwarding = -1;
+    c->allow_streamlocal_forwarding = -1;
+    c->allow_agent_forwarding = -1;
+    c->gateway_ports = -1;
+    c->max_forwards = -1;
+    c->max_forward_channels = -1;
+    c->client_alive_interval = -1;
+    c->client_alive_count_max = -1;
     c->max_startups = -1;
     c->login_grace_time = -1;
     c->log_level = -1;
@@ -463,6 +604,8 @@ void vs_config_free(struct vs_config *c)
     free_strings(c->allow_users, c->n_allow_users);
     free_strings(c->deny_users, c->n_deny_users);
     free_strings(c->accept_env, c->n_accept_env);
+    free_strings(c->permit_open, c->n_permit_open);
+    free_strings(c->permit_listen, c->n_permit_listen);
     for (unsigned i = 0; i < c->n_subsystems; i++) {
         free(c->subsystems[i].name);
         free(c->subsystems[i].command);
@@ -570,6 +713,22 @@ void vs_config_finish(struct vs_config *c)
         c->max_sessions = 10;
     if (c->max_startups < 0)
         c->max_startups = 100;
+    if (c->allow_tcp_forwarding < 0)
+        c->allow_tcp_forwarding = VS_FWD_ALL;
+    if (c->allow_streamlocal_forwarding < 0)
+        c->allow_streamlocal_forwarding = VS_FWD_ALL;
+    if (c->allow_agent_forwarding < 0)
+        c->allow_agent_forwarding = 1;
+    if (c->gateway_ports < 0)
+        c->gateway_ports = VS_GW_NO;
+    if (c->max_forwards < 0)
+        c->max_forwards = 16;
+    if (c->max_forward_channels < 0)
+        c->max_forward_channels = 64;
+    if (c->client_alive_interval < 0)
+        c->client_alive_interval = 0;
+    if (c->client_alive_count_max < 0)
+        c->client_alive_count_max = 3;
     if (c->login_grace_time < 0)
         c->login_grace_time = 120;
     if (c->log_level < 0)
@@ -586,6 +745,12 @@ void vs_config_finish(struct vs_config *c)
             *s = (struct vs_subsystem){NULL, NULL};
         }
     }
+}
+
+static const char *directions_name(int bits)
+{
+    static const char *const names[] = {"no", "local", "remote", "yes"};
+    return names[bits & VS_FWD_ALL];
 }
 
 static void dump_list(FILE *out, const char *kw, char *const *arr, unsigned n)
@@ -622,6 +787,24 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
         fprintf(out, "subsystem %s %s\n", c->subsystems[i].name, c->subsystems[i].command);
     fprintf(out, "maxsessions %d\n", c->max_sessions);
     fprintf(out, "maxstartups %d\n", c->max_startups);
+    fprintf(out, "allowtcpforwarding %s\n", directions_name(c->allow_tcp_forwarding));
+    fprintf(out, "allowstreamlocalforwarding %s\n",
+            directions_name(c->allow_streamlocal_forwarding));
+    fprintf(out, "allowagentforwarding %s\n", c->allow_agent_forwarding ? "yes" : "no");
+    fprintf(out, "gatewayports %s\n",
+            c->gateway_ports == VS_GW_YES               ? "yes"
+            : c->gateway_ports == VS_GW_CLIENTSPECIFIED ? "clientspecified"
+                                                        : "no");
+    if (c->n_permit_open == 0)
+        fprintf(out, "permitopen any\n");
+    dump_list(out, "permitopen", c->permit_open, c->n_permit_open);
+    if (c->n_permit_listen == 0)
+        fprintf(out, "permitlisten any\n");
+    dump_list(out, "permitlisten", c->permit_listen, c->n_permit_listen);
+    fprintf(out, "maxforwards %d\n", c->max_forwards);
+    fprintf(out, "maxforwardchannels %d\n", c->max_forward_channels);
+    fprintf(out, "clientaliveinterval %d\n", c->client_alive_interval);
+    fprintf(out, "clientalivecountmax %d\n", c->client_alive_count_max);
     fprintf(out, "logingracetime %d\n", c->login_grace_time);
     fprintf(out, "loglevel %s\n", vs_log_level_name((enum vs_log_level)c->log_level));
     fprintf(out, "pidfile %s\n", c->pid_file ? c->pid_file : "none");

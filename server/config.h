@@ -23,10 +23,17 @@
 /* Hard upper bounds for numeric keywords, so a typo cannot ask for absurd sizes. */
 #define VS_MAX_SESSIONS_LIMIT 1024
 #define VS_MAX_STARTUPS_LIMIT 10000
+#define VS_MAX_FORWARDS_LIMIT 1024
+#define VS_MAX_FORWARD_CHANNELS_LIMIT 4096
+#define VS_MAX_PERMITS 64
 
 #define VS_VMADDR_CID_ANY UINT32_MAX
 #define VS_VMADDR_CID_LOCAL 1u
 #define VS_VMADDR_CID_HOST 2u
+
+/* Directions of AllowTcpForwarding and AllowStreamLocalForwarding. */
+enum { VS_FWD_NONE = 0, VS_FWD_LOCAL = 1, VS_FWD_REMOTE = 2, VS_FWD_ALL = 3 };
+enum vs_gateway_ports { VS_GW_NO, VS_GW_YES, VS_GW_CLIENTSPECIFIED };
 
 enum vs_listen_kind { VS_LISTEN_VSOCK, VS_LISTEN_UNIX };
 
@@ -65,7 +72,20 @@ struct vs_config {
     unsigned n_accept_env;
     struct vs_subsystem subsystems[VS_MAX_SUBSYSTEMS];
     unsigned n_subsystems;
-    int max_sessions;     /* -1 unset */
+    int max_sessions; /* -1 unset */
+    /* Forwarding.  Directions are VS_FWD_* bits; -1 unset everywhere. */
+    int allow_tcp_forwarding;
+    int allow_streamlocal_forwarding;
+    int allow_agent_forwarding;        /* 0 no, 1 yes */
+    int gateway_ports;                 /* enum vs_gateway_ports */
+    char *permit_open[VS_MAX_PERMITS]; /* empty: any */
+    unsigned n_permit_open;
+    char *permit_listen[VS_MAX_PERMITS]; /* empty: any */
+    unsigned n_permit_listen;
+    int max_forwards;          /* listeners (ssh -R) per connection */
+    int max_forward_channels;  /* forwarded connections open at once per connection */
+    int client_alive_interval; /* seconds, 0 = off */
+    int client_alive_count_max;
     int max_startups;     /* -1 unset */
     int login_grace_time; /* seconds, 0 = none, -1 unset */
     int log_level;        /* enum vs_log_level, -1 unset */

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
 
+#include "forward.h"
 #include "log.h"
 #include "session.h"
 #include "signals.h"
@@ -24,26 +26,23 @@ int64_t vs_ms_since(const struct timespec *t)
 }
 
 /* Null authentication: vsock already told us who the peer is; what remains
- * is which account the session may start as. */
-static int on_auth_none(ssh_session session, const char *user, void *userdata)
+ * is which account the session may start as.  Once it is settled the
+ * connection process becomes that user, so that everything it does from
+ * here on (forwarded connections, listeners, agent sockets, sessions) is
+ * done with the user's identity and nothing else. */
+static bool auth_none(struct vs_conn *c, const char *user)
 {
-    struct vs_conn *c = userdata;
     char name[72];
     const char *why = NULL;
     struct vs_user u;
 
     vs_printable(name, sizeof(name), user);
     if (c->authenticated)
-        return strcmp(user, c->user.name) == 0 ? SSH_AUTH_SUCCESS : SSH_AUTH_DENIED;
-    if (++c->auth_attempts > VS_MAX_AUTH_TRIES) {
-        log_info("too many authentication attempts, disconnecting");
-        ssh_disconnect(session);
-        return SSH_AUTH_DENIED;
-    }
+        return strcmp(user, c->user.name) == 0;
     int r = vs_user_lookup(user, &u);
     if (r < 0) {
         log_info("refused user %s: %s", name, r == -ENOENT ? "no such user" : strerror(-r));
-        return SSH_AUTH_DENIED;
+        return false;
     }
     struct vs_user_facts facts = {.name = u.name,
                                   .uid = u.uid,
@@ -52,7 +51,17 @@ static int on_auth_none(ssh_session session, const char *user, void *userdata)
     if (!vs_user_allowed(c->cfg, &facts, &why)) {
         log_info("refused user %s: %s", name, why);
         vs_user_free(&u);
-        return SSH_AUTH_DENIED;
+        return false;
+    }
+    r = vs_privileges_drop(&u);
+    /* The host key is in our memory: the user may not read it. */
+    if (r == 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
+        r = -errno;
+    if (r < 0) {
+        log_error_errno(r, "cannot become user %s", u.name);
+        vs_user_free(&u);
+        c->dead = true;
+        return false;
     }
     c->user = u;
     c->authenticated = true;
@@ -62,16 +71,98 @@ static int on_auth_none(ssh_session session, const char *user, void *userdata)
         c->auth_notify_fd = vs_close(c->auth_notify_fd);
     }
     log_info("accepted user %s", u.name);
-    return SSH_AUTH_SUCCESS;
+    return true;
 }
 
-static ssh_channel on_session_open(ssh_session session, void *userdata)
+static void handle_auth(struct vs_conn *c, ssh_message msg)
 {
-    struct vs_conn *c = userdata;
-    (void)session;
-    if (!c->authenticated)
-        return NULL;
-    return vs_session_open(c);
+    if (++c->auth_attempts > VS_MAX_AUTH_TRIES) {
+        log_info("too many authentication attempts, disconnecting");
+        c->dead = true;
+        return;
+    }
+    if (ssh_message_subtype(msg) == SSH_AUTH_METHOD_NONE &&
+        auth_none(c, ssh_message_auth_user(msg)))
+        ssh_message_auth_reply_success(msg, 0);
+    else
+        ssh_message_reply_default(msg);
+}
+
+static void handle_channel_open(struct vs_conn *c, ssh_message msg)
+{
+    if (ssh_message_subtype(msg) != SSH_CHANNEL_SESSION) {
+        vs_fwd_channel_open(c, msg); /* answers and frees it */
+        return;
+    }
+    ssh_channel ch = vs_session_open(c);
+    if (ch == NULL || ssh_message_channel_request_open_reply_accept_channel(msg, ch) != SSH_OK)
+        ssh_message_reply_default(msg);
+    ssh_message_free(msg);
+}
+
+/* libssh queues what the client asks for (the server callbacks are not set
+ * on purpose: with them, libssh must answer before the callback returns,
+ * and a direct-tcpip open could not wait for its connect()). */
+static void handle_message(struct vs_conn *c, ssh_message msg)
+{
+    int type = ssh_message_type(msg);
+
+    if (type == SSH_REQUEST_AUTH) {
+        handle_auth(c, msg);
+    } else if (!c->authenticated || c->dead) {
+        ssh_message_reply_default(msg); /* services: accepted; the rest: refused */
+    } else if (type == SSH_REQUEST_CHANNEL_OPEN) {
+        handle_channel_open(c, msg);
+        return;
+    } else if (type == SSH_REQUEST_CHANNEL) {
+        struct vs_session *s = vs_session_find(c, ssh_message_channel_request_channel(msg));
+        if (s != NULL && vs_session_request(s, msg) == 0)
+            ssh_message_channel_request_reply_success(msg);
+        else
+            ssh_message_reply_default(msg);
+    } else if (type == SSH_REQUEST_GLOBAL) {
+        vs_fwd_global_request(c, msg);
+    } else {
+        ssh_message_reply_default(msg);
+    }
+    ssh_message_free(msg);
+}
+
+/* Messages per loop round, so that a flood cannot starve the sessions. */
+#define VS_MESSAGES_PER_ROUND 64
+
+static void handle_messages(struct vs_conn *c)
+{
+    ssh_message msg;
+    for (int i = 0; i < VS_MESSAGES_PER_ROUND && !c->dead && (msg = ssh_message_get(c->ssh)); i++)
+        handle_message(c, msg);
+}
+
+/* ClientAliveInterval: after that long without a byte from the client, ask
+ * for an answer; after ClientAliveCountMax unanswered asks, hang up. Returns
+ * the poll timeout it needs. */
+static int client_alive(struct vs_conn *c, bool input)
+{
+    int iv = c->cfg->client_alive_interval;
+    if (iv <= 0 || c->dead || !c->authenticated)
+        return -1;
+    if (input || c->alive_since.tv_sec == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &c->alive_since);
+        c->alive_unanswered = 0;
+    }
+    int64_t left = (int64_t)iv * 1000 - vs_ms_since(&c->alive_since);
+    if (left > 0)
+        return (int)left;
+    if (c->alive_unanswered >= (unsigned)c->cfg->client_alive_count_max) {
+        log_info("client not responding (ClientAliveCountMax %d), disconnecting",
+                 c->cfg->client_alive_count_max);
+        c->dead = true;
+        return -1;
+    }
+    ssh_send_keepalive(c->ssh);
+    c->alive_unanswered++;
+    clock_gettime(CLOCK_MONOTONIC, &c->alive_since);
+    return iv * 1000;
 }
 
 static void format_addresses(struct vs_conn *c)
@@ -122,7 +213,8 @@ struct poll_slot {
 
 static int event_loop(struct vs_conn *c)
 {
-    size_t max_fds = 2 + (size_t)c->cfg->max_sessions * VS_SESSION_MAX_POLLFDS;
+    size_t max_fds =
+        2 + (size_t)c->cfg->max_sessions * VS_SESSION_MAX_POLLFDS + vs_fwd_max_pollfds(c->cfg);
     struct pollfd *pfd = calloc(max_fds, sizeof(*pfd));
     struct poll_slot *slots = calloc((size_t)c->cfg->max_sessions + 1, sizeof(*slots));
     int ssh_fd = ssh_get_fd(c->ssh);
@@ -133,6 +225,7 @@ static int event_loop(struct vs_conn *c)
         free(slots);
         return -ENOMEM;
     }
+    bool input = false;
     for (;;) {
         int timeout = -1, n = 0, n_slots = 0;
 
@@ -149,6 +242,11 @@ static int event_loop(struct vs_conn *c)
                 c->sessions[kept++] = s;
         }
         c->n_sessions = kept;
+        vs_fwd_step(c->fwd);
+        int t = client_alive(c, input);
+        if (t >= 0 && (timeout < 0 || t < timeout))
+            timeout = t;
+        input = false;
         if (c->dead && c->n_sessions == 0)
             break;
 
@@ -165,6 +263,8 @@ static int event_loop(struct vs_conn *c)
             slots[n_slots++] = (struct poll_slot){c->sessions[i], n, k};
             n += k;
         }
+        int fwd_base = n;
+        n += vs_fwd_poll_prepare(c->fwd, &pfd[n]);
 
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
@@ -176,6 +276,7 @@ static int event_loop(struct vs_conn *c)
 
         /* libssh first: its callbacks record requests, data and EOF/CLOSE. */
         if (!c->dead && pfd[0].revents != 0) {
+            input = (pfd[0].revents & POLLIN) != 0;
             /* libssh reads the socket 4 KiB at a time, one read per
              * dopoll: drain what is there before going back to poll(),
              * within a bound so that sessions get their turn. */
@@ -201,9 +302,12 @@ static int event_loop(struct vs_conn *c)
                 c->dead = true;
             }
         }
+        if (!c->dead)
+            handle_messages(c);
         /* Sessions opened during this round have no slot yet: next round. */
         for (int i = 0; i < n_slots; i++)
             vs_session_poll_handle(slots[i].s, &pfd[slots[i].base], slots[i].count);
+        vs_fwd_poll_handle(c->fwd, &pfd[fwd_base], n - fwd_base);
         check_alive(c);
     }
     free(pfd);
@@ -217,11 +321,6 @@ int vs_conn_run(const struct vs_conn_params *p)
         .cfg = p->cfg,
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
-    };
-    struct ssh_server_callbacks_struct cb = {
-        .userdata = &c,
-        .auth_none_function = on_auth_none,
-        .channel_open_request_session_function = on_session_open,
     };
     int rc = 1;
 
@@ -241,8 +340,6 @@ int vs_conn_run(const struct vs_conn_params *p)
         vs_close(p->fd);
         goto out;
     }
-    ssh_callbacks_init(&cb);
-    ssh_set_server_callbacks(c.ssh, &cb);
     /* libssh refuses to send USERAUTH_FAILURE with an empty method list, and a
      * client waiting for that reply hangs until LoginGraceTime.  So a refused
      * "none" names keyboard-interactive, which has no handler and is always
@@ -254,6 +351,10 @@ int vs_conn_run(const struct vs_conn_params *p)
     }
     /* ssh_channel_write() flushes; non-blocking keeps it from waiting on a slow client. */
     ssh_set_blocking(c.ssh, 0);
+    if (vs_fwd_new(&c) < 0) {
+        log_error("out of memory");
+        goto out;
+    }
     c.event = ssh_event_new();
     if (c.event == NULL || ssh_event_add_session(c.event, c.ssh) != SSH_OK) {
         log_error("cannot create the event loop");
@@ -272,6 +373,7 @@ out:
         ssh_disconnect(c.ssh);
         ssh_free(c.ssh);
     }
+    vs_fwd_free(&c);
     free(c.sessions);
     vs_user_free(&c.user);
     vs_close(c.auth_notify_fd);

@@ -21,6 +21,7 @@
 #define VS_MAX_AUTH_TRIES 6
 
 struct vs_session;
+struct vs_fwd;
 
 struct vs_conn {
     const struct vs_config *cfg;
@@ -38,6 +39,9 @@ struct vs_conn {
     unsigned n_sessions, total_sessions;
     uint64_t bytes_in, bytes_out;
     struct timespec started;
+    struct vs_fwd *fwd;          /* forwarding state, see forward.h */
+    struct timespec alive_since; /* ClientAliveInterval: last input or ask */
+    unsigned alive_unanswered;
 };
 
 struct vs_conn_params {

@@ -3,7 +3,9 @@
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why)
 {
@@ -81,4 +83,110 @@ bool vs_env_accepted(const struct vs_config *c, const char *name)
         if (!isalnum((unsigned char)*p) && *p != '_')
             return false;
     return match_any(c->accept_env, c->n_accept_env, name);
+}
+
+/* ---- PermitOpen / PermitListen ---------------------------------------- */
+
+/* Splits "host:port", "[v6]:port" or (host optional) "port" into its parts.
+ * host is "" when absent. Returns false with *why on a malformed entry. */
+static bool split_permit(const char *spec, bool host_optional, char *host, size_t hostlen,
+                         char *port, size_t portlen, const char **why)
+{
+    const char *colon, *h = spec, *hend;
+
+    if (spec[0] == '[') {
+        hend = strchr(spec, ']');
+        if (hend == NULL || hend[1] != ':') {
+            *why = "expected [address]:port";
+            return false;
+        }
+        h = spec + 1;
+        colon = hend + 1;
+    } else {
+        colon = strrchr(spec, ':');
+        if (colon != NULL && memchr(spec, ':', (size_t)(colon - spec)) != NULL) {
+            *why = "write IPv6 addresses in brackets: [address]:port";
+            return false;
+        }
+        hend = colon;
+    }
+    if (colon == NULL) {
+        if (!host_optional) {
+            *why = "expected host:port";
+            return false;
+        }
+        h = hend = spec;
+        colon = spec - 1;
+    }
+    size_t hl = (size_t)(hend - h), pl = strlen(colon + 1);
+    if (hl >= hostlen || pl >= portlen || pl == 0 || (hl == 0 && !host_optional)) {
+        *why = "expected host:port";
+        return false;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memcpy(port, colon + 1, pl + 1);
+    return true;
+}
+
+static bool port_ok(const char *port)
+{
+    if (strcmp(port, "*") == 0)
+        return true;
+    for (const char *p = port; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return false;
+    return strlen(port) <= 5 && atoi(port) <= 65535;
+}
+
+bool vs_permit_valid(const char *spec, bool host_optional, const char **why)
+{
+    char host[256], port[16];
+    const char *dummy;
+    if (why == NULL)
+        why = &dummy;
+    if (strcasecmp(spec, "any") == 0 || strcasecmp(spec, "none") == 0)
+        return true;
+    if (!split_permit(spec, host_optional, host, sizeof(host), port, sizeof(port), why))
+        return false;
+    if (!port_ok(port)) {
+        *why = "the port must be a number from 0 to 65535 or *";
+        return false;
+    }
+    return true;
+}
+
+/* No entries means any; "none" anywhere refuses; otherwise the first match
+ * admits. Hosts are compared as the client wrote them, without resolving,
+ * as OpenSSH does. */
+static bool permit_match(char *const *list, unsigned n, bool host_optional, const char *host,
+                         uint32_t port)
+{
+    if (n == 0)
+        return true;
+    for (unsigned i = 0; i < n; i++) {
+        char h[256], p[16];
+        const char *why;
+        if (strcasecmp(list[i], "any") == 0)
+            return true;
+        if (strcasecmp(list[i], "none") == 0)
+            continue;
+        if (!split_permit(list[i], host_optional, h, sizeof(h), p, sizeof(p), &why))
+            continue;
+        bool port_match = strcmp(p, "*") == 0 || (uint32_t)atoi(p) == port;
+        bool host_match = h[0] == '\0' || strcmp(h, "*") == 0 || strcasecmp(h, host) == 0;
+        if (port_match && host_match)
+            return true;
+    }
+    return false;
+}
+
+bool vs_permit_open_allowed(const struct vs_config *c, const char *host, uint32_t port)
+{
+    return permit_match(c->permit_open, c->n_permit_open, false, host, port);
+}
+
+bool vs_permit_listen_allowed(const struct vs_config *c, const char *host, uint32_t port)
+{
+    return permit_match(c->permit_listen, c->n_permit_listen, true, host, port);
 }

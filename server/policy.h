@@ -46,4 +46,13 @@ bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, c
  * name is a valid shell name and matches an AcceptEnv pattern. */
 bool vs_env_accepted(const struct vs_config *c, const char *name);
 
+/* True if spec is a valid PermitOpen entry ("host:port", "[v6]:port",
+ * "any", "none"; port may be *), or with host_optional a PermitListen entry
+ * ("[host:]port"). *why gets a static reason when not. */
+bool vs_permit_valid(const char *spec, bool host_optional, const char **why);
+/* PermitOpen and PermitListen: may a direct-tcpip open reach host:port, may
+ * a tcpip-forward listen on host:port (host as the client sent it)? */
+bool vs_permit_open_allowed(const struct vs_config *c, const char *host, uint32_t port);
+bool vs_permit_listen_allowed(const struct vs_config *c, const char *host, uint32_t port);
+
 #endif

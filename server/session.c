@@ -16,6 +16,7 @@
 #include <libssh/server.h>
 
 #include "conn.h"
+#include "forward.h"
 #include "log.h"
 #include "policy.h"
 #include "ttymodes.h"
@@ -36,7 +37,8 @@ struct vs_session {
     char *env[VS_MAX_ENV];
     unsigned n_env;
     size_t env_bytes;
-    char what[160]; /* for the log: shell, exec '...', subsystem NAME */
+    char what[160];      /* for the log: shell, exec '...', subsystem NAME */
+    char auth_sock[108]; /* ssh -A: the agent socket, or "" */
 
     /* The child and its fds. With a PTY, in and out are the master. */
     pid_t pid;
@@ -321,17 +323,14 @@ static void pump_output(struct vs_session *s, bool is_err)
 
 /* ---- requests --------------------------------------------------------- */
 
-static int on_pty_request(ssh_session session, ssh_channel channel, const char *term, int cols,
-                          int rows, int px_w, int px_h, void *userdata)
+static int pty_request(struct vs_session *s, const char *term, int cols, int rows, int px_w,
+                       int px_h)
 {
-    struct vs_session *s = userdata;
     struct winsize ws = {.ws_row = (unsigned short)rows,
                          .ws_col = (unsigned short)cols,
                          .ws_xpixel = (unsigned short)px_w,
                          .ws_ypixel = (unsigned short)px_h};
     struct termios t;
-    (void)session;
-    (void)channel;
 
     if (s->started_child || s->pty_master >= 0 || rows < 0 || cols < 0 || rows > 65535 ||
         cols > 65535)
@@ -355,29 +354,21 @@ static int on_pty_request(ssh_session session, ssh_channel channel, const char *
     return 0;
 }
 
-static int on_window_change(ssh_session session, ssh_channel channel, int cols, int rows, int px_w,
-                            int px_h, void *userdata)
+static int window_change(struct vs_session *s, int cols, int rows, int px_w, int px_h)
 {
-    struct vs_session *s = userdata;
     struct winsize ws = {.ws_row = (unsigned short)rows,
                          .ws_col = (unsigned short)cols,
                          .ws_xpixel = (unsigned short)px_w,
                          .ws_ypixel = (unsigned short)px_h};
-    (void)session;
-    (void)channel;
     if (s->pty_master < 0 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
         return -1;
     /* The kernel sends SIGWINCH to the terminal's foreground process group. */
     return ioctl(s->pty_master, TIOCSWINSZ, &ws) < 0 ? -1 : 0;
 }
 
-static int on_env(ssh_session session, ssh_channel channel, const char *name, const char *value,
-                  void *userdata)
+static int env_request(struct vs_session *s, const char *name, const char *value)
 {
-    struct vs_session *s = userdata;
     const struct vs_config *cfg = s->conn->cfg;
-    (void)session;
-    (void)channel;
 
     size_t bytes = strlen(name) + strlen(value) + 2;
     if (s->started_child || !vs_env_accepted(cfg, name) || s->n_env >= VS_MAX_ENV ||
@@ -434,6 +425,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp)
         .n_env = s->n_env,
         .ssh_connection = c->ssh_connection,
         .ssh_client = c->ssh_client,
+        .auth_sock = s->auth_sock[0] ? s->auth_sock : NULL,
     };
 
     if (s->started_child)
@@ -473,31 +465,80 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     return start(s, internal ? NULL : command, internal) < 0 ? 1 : 0;
 }
 
-static int on_shell(ssh_session session, ssh_channel channel, void *userdata)
+static int subsystem_request(struct vs_session *s, const char *name)
 {
-    (void)session;
-    (void)channel;
-    return start_request(userdata, "shell", NULL, NULL);
-}
-
-static int on_exec(ssh_session session, ssh_channel channel, const char *command, void *userdata)
-{
-    (void)session;
-    (void)channel;
-    return start_request(userdata, "exec", command, command);
-}
-
-static int on_subsystem(ssh_session session, ssh_channel channel, const char *name, void *userdata)
-{
-    struct vs_session *s = userdata;
-    (void)session;
-    (void)channel;
     const char *cmd = vs_config_subsystem(s->conn->cfg, name);
     if (cmd == NULL && !s->started_child) {
         log_info("session %u: refused unknown subsystem %.64s", s->id, name);
         return 1;
     }
     return start_request(s, "subsystem", name, cmd);
+}
+
+/* ssh -A: the session's commands reach the client's agent through a socket
+ * of their own (SSH_AUTH_SOCK), removed when the session ends. */
+static void on_agent_request(ssh_session session, ssh_channel channel, void *userdata)
+{
+    struct vs_session *s = userdata;
+    (void)session;
+    (void)channel;
+    if (s->started_child || s->auth_sock[0] != '\0')
+        return;
+    int r = vs_fwd_agent_start(s->conn, s->id, s->auth_sock, sizeof(s->auth_sock));
+    if (r < 0) {
+        s->auth_sock[0] = '\0';
+        if (r == -EPERM)
+            log_info("session %u: refused agent forwarding: AllowAgentForwarding is no", s->id);
+        else
+            log_error_errno(r, "session %u: cannot create the agent socket", s->id);
+    }
+}
+
+/* libssh marks its pty getters deprecated in favour of the callback API,
+ * which we cannot use (see handle_message() in conn.c); they are still the
+ * only way to read a queued pty-req or window-change. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+int vs_session_request(struct vs_session *s, ssh_message msg)
+{
+    switch (ssh_message_subtype(msg)) {
+    case SSH_CHANNEL_REQUEST_PTY:
+        return pty_request(s, ssh_message_channel_request_pty_term(msg),
+                           ssh_message_channel_request_pty_width(msg),
+                           ssh_message_channel_request_pty_height(msg),
+                           ssh_message_channel_request_pty_pxwidth(msg),
+                           ssh_message_channel_request_pty_pxheight(msg));
+    case SSH_CHANNEL_REQUEST_WINDOW_CHANGE:
+        return window_change(s, ssh_message_channel_request_pty_width(msg),
+                             ssh_message_channel_request_pty_height(msg),
+                             ssh_message_channel_request_pty_pxwidth(msg),
+                             ssh_message_channel_request_pty_pxheight(msg));
+    case SSH_CHANNEL_REQUEST_ENV:
+        return env_request(s, ssh_message_channel_request_env_name(msg),
+                           ssh_message_channel_request_env_value(msg));
+    case SSH_CHANNEL_REQUEST_SHELL:
+        return start_request(s, "shell", NULL, NULL);
+    case SSH_CHANNEL_REQUEST_EXEC: {
+        const char *cmd = ssh_message_channel_request_command(msg);
+        return start_request(s, "exec", cmd ? cmd : "", cmd ? cmd : "");
+    }
+    case SSH_CHANNEL_REQUEST_SUBSYSTEM: {
+        const char *name = ssh_message_channel_request_subsystem(msg);
+        return subsystem_request(s, name ? name : "");
+    }
+    default:
+        log_verbose("session %u: refused an unsupported channel request (X11 or unknown)", s->id);
+        return -1;
+    }
+}
+#pragma GCC diagnostic pop
+
+struct vs_session *vs_session_find(struct vs_conn *c, ssh_channel ch)
+{
+    for (unsigned i = 0; i < c->n_sessions; i++)
+        if (c->sessions[i]->ch == ch)
+            return c->sessions[i];
+    return NULL;
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -527,12 +568,7 @@ ssh_channel vs_session_open(struct vs_conn *c)
         .channel_eof_function = on_eof,
         .channel_close_function = on_close,
         .channel_signal_function = on_signal_request,
-        .channel_pty_request_function = on_pty_request,
-        .channel_shell_request_function = on_shell,
-        .channel_pty_window_change_function = on_window_change,
-        .channel_exec_request_function = on_exec,
-        .channel_env_request_function = on_env,
-        .channel_subsystem_request_function = on_subsystem,
+        .channel_auth_agent_req_function = on_agent_request,
     };
     ssh_callbacks_init(&s->cb);
     ssh_set_channel_callbacks(s->ch, &s->cb);
@@ -721,6 +757,8 @@ void vs_session_free(struct vs_session *s)
     for (unsigned i = 0; i < s->n_env; i++)
         free(s->env[i]);
     free(s->term);
+    if (s->auth_sock[0])
+        vs_fwd_agent_stop(s->conn, s->id);
     s->conn->bytes_in += s->bytes_in;
     s->conn->bytes_out += s->bytes_out + s->bytes_err;
     ssh_remove_channel_callbacks(s->ch, &s->cb);

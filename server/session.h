@@ -28,6 +28,12 @@ struct vs_session;
  * Returns the channel for libssh, or NULL (logged). */
 ssh_channel vs_session_open(struct vs_conn *c);
 
+/* A channel request (pty-req, env, shell, exec, subsystem, window-change)
+ * for this session. Returns 0 to answer success, nonzero to refuse. */
+int vs_session_request(struct vs_session *s, ssh_message msg);
+/* The session whose channel this is, or NULL. */
+struct vs_session *vs_session_find(struct vs_conn *c, ssh_channel ch);
+
 /* Fills up to VS_SESSION_MAX_POLLFDS entries; returns how many. */
 int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p);
 /* Acts on the entries vs_session_poll_prepare filled. */
