@@ -227,7 +227,12 @@ static int event_loop(struct vs_conn *c)
     }
     bool input = false;
     for (;;) {
-        int timeout = -1, n = 0, n_slots = 0;
+        int n = 0, n_slots = 0;
+
+        /* First: it may decide the connection is dead, which the sessions
+         * and forwards must see in this same round. */
+        int timeout = client_alive(c, input);
+        input = false;
 
         /* Advance sessions and free the finished ones. */
         unsigned kept = 0;
@@ -243,10 +248,6 @@ static int event_loop(struct vs_conn *c)
         }
         c->n_sessions = kept;
         vs_fwd_step(c->fwd);
-        int t = client_alive(c, input);
-        if (t >= 0 && (timeout < 0 || t < timeout))
-            timeout = t;
-        input = false;
         if (c->dead && c->n_sessions == 0)
             break;
 
