@@ -37,6 +37,16 @@ static void test_defaults(void **state)
     assert_true(c.max_startups >= 50);
     assert_int_equal(c.login_grace_time, 120);
     assert_int_equal(c.log_level, VS_LOG_INFO);
+    /* Forwarding works out of the box, as with OpenSSH, within limits. */
+    assert_int_equal(c.allow_tcp_forwarding, VS_FWD_ALL);
+    assert_int_equal(c.allow_streamlocal_forwarding, VS_FWD_ALL);
+    assert_int_equal(c.allow_agent_forwarding, 1);
+    assert_int_equal(c.gateway_ports, VS_GW_NO);
+    assert_int_equal(c.n_permit_open, 0);
+    assert_int_equal(c.n_permit_listen, 0);
+    assert_true(c.max_forwards > 0 && c.max_forward_channels > 0);
+    assert_int_equal(c.client_alive_interval, 0);
+    assert_int_equal(c.client_alive_count_max, 3);
     vs_config_free(&c);
 }
 
@@ -66,6 +76,19 @@ static void test_good_lines(void **state)
         "PidFile none",
         "PidFile /run/vsock-sshd.pid\n",
         "  LogLevel\tVERBOSE  \n",
+        "AllowTcpForwarding local",
+        "AllowTcpForwarding all",
+        "AllowStreamLocalForwarding no",
+        "AllowAgentForwarding no",
+        "GatewayPorts clientspecified",
+        "PermitOpen localhost:80 [::1]:8080 *:443 db:*",
+        "PermitOpen any",
+        "PermitOpen none",
+        "PermitListen 8080 localhost:9000 *:*",
+        "MaxForwards 0",
+        "MaxForwardChannels 1000",
+        "ClientAliveInterval 1m",
+        "ClientAliveCountMax 0",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         struct vs_config c;
@@ -116,6 +139,21 @@ static void test_bad_lines(void **state)
         {"PidFile relative", "absolute path"},
         {"AcceptEnv \"LANG", "bad quoting"},
         {"Match User bob", "Match blocks are not supported"},
+        {"AllowTcpForwarding maybe", "expected yes, all, no, local or remote"},
+        {"AllowStreamLocalForwarding 1", "expected yes, all, no, local or remote"},
+        {"AllowAgentForwarding sometimes", "expected yes or no"},
+        {"GatewayPorts always", "expected yes, no or clientspecified"},
+        {"PermitOpen localhost", "expected host:port"},
+        {"PermitOpen localhost:http", "port must be a number"},
+        {"PermitOpen localhost:65536", "port must be a number"},
+        {"PermitOpen ::1:80", "brackets"},
+        {"PermitOpen [::1]80", "expected [address]:port"},
+        {"PermitOpen :80", "expected host:port"},
+        {"PermitListen host:", "expected host:port"},
+        {"MaxForwards 99999", "whole number"},
+        {"MaxForwardChannels -3", "whole number"},
+        {"ClientAliveInterval soon", "expected a time"},
+        {"ClientAliveCountMax lots", "whole number"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vs_config c;
@@ -242,6 +280,9 @@ static void test_dump_roundtrip(void **state)
     vs_config_init(&c);
     assert_int_equal(apply(&c, "Listen vsock:3:99 unix:/x", VS_SRC_FILE, err), 0);
     assert_int_equal(apply(&c, "Subsystem sftp internal", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "AllowTcpForwarding remote", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "PermitOpen [::1]:80 h:*", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "GatewayPorts clientspecified", VS_SRC_FILE, err), 0);
     vs_config_finish(&c);
     FILE *f = open_memstream(&buf, &len);
     vs_config_dump(&c, f);
@@ -256,6 +297,11 @@ static void test_dump_roundtrip(void **state)
     assert_int_equal(d.listen[0].cid, 3);
     assert_int_equal(d.listen[0].port, 99);
     assert_string_equal(vs_config_subsystem(&d, "sftp"), "internal");
+    assert_int_equal(d.allow_tcp_forwarding, VS_FWD_REMOTE);
+    assert_int_equal(d.n_permit_open, 2);
+    assert_string_equal(d.permit_open[0], "[::1]:80");
+    assert_int_equal(d.gateway_ports, VS_GW_CLIENTSPECIFIED);
+    assert_int_equal(d.max_forwards, c.max_forwards);
     free(buf);
     vs_config_free(&c);
     vs_config_free(&d);

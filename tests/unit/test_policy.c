@@ -151,10 +151,57 @@ static void test_env(void **state)
     vs_config_free(&c);
 }
 
+/* PermitOpen and PermitListen, as tables: hosts compared as written. */
+static void test_permits(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    static const char *const none[] = {NULL};
+    static const char *const open_list[] = {"PermitOpen localhost:80 [::1]:8080 *:443 db:*", NULL};
+    static const char *const open_none[] = {"PermitOpen none", NULL};
+    static const char *const listen_list[] = {"PermitListen 8080 localhost:9000", NULL};
+
+    config_from(&c, none);
+    assert_true(vs_permit_open_allowed(&c, "anything", 1));
+    assert_true(vs_permit_listen_allowed(&c, "", 0));
+    vs_config_free(&c);
+
+    config_from(&c, open_list);
+    assert_true(vs_permit_open_allowed(&c, "localhost", 80));
+    assert_true(vs_permit_open_allowed(&c, "LOCALHOST", 80));
+    assert_false(vs_permit_open_allowed(&c, "127.0.0.1", 80)); /* not resolved */
+    assert_false(vs_permit_open_allowed(&c, "localhost", 81));
+    assert_true(vs_permit_open_allowed(&c, "::1", 8080));
+    assert_true(vs_permit_open_allowed(&c, "example.org", 443));
+    assert_true(vs_permit_open_allowed(&c, "db", 5432));
+    assert_false(vs_permit_open_allowed(&c, "db2", 5432));
+    vs_config_free(&c);
+
+    config_from(&c, open_none);
+    assert_false(vs_permit_open_allowed(&c, "localhost", 80));
+    vs_config_free(&c);
+
+    config_from(&c, listen_list);
+    assert_true(vs_permit_listen_allowed(&c, "localhost", 8080));
+    assert_true(vs_permit_listen_allowed(&c, "", 8080));
+    assert_true(vs_permit_listen_allowed(&c, "localhost", 9000));
+    assert_false(vs_permit_listen_allowed(&c, "0.0.0.0", 9000));
+    assert_false(vs_permit_listen_allowed(&c, "localhost", 0)); /* port 0 needs * */
+    vs_config_free(&c);
+
+    const char *why = NULL;
+    assert_true(vs_permit_valid("[fe80::1]:22", false, &why));
+    assert_false(vs_permit_valid("22", false, &why));
+    assert_true(vs_permit_valid("22", true, &why));
+    assert_false(vs_permit_valid("h:x", true, &why));
+    assert_non_null(why);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_peer_table), cmocka_unit_test(test_peer_unix),
-        cmocka_unit_test(test_user_table), cmocka_unit_test(test_env)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_peer_table),
+                                       cmocka_unit_test(test_peer_unix),
+                                       cmocka_unit_test(test_user_table),
+                                       cmocka_unit_test(test_env), cmocka_unit_test(test_permits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
