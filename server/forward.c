@@ -498,13 +498,17 @@ void vs_fwd_channel_open(struct vs_conn *c, ssh_message msg)
     struct vs_fwd *f = c->fwd;
     char host[128], orig[48];
 
-    if (ssh_message_subtype(msg) != SSH_CHANNEL_DIRECT_TCPIP) {
+    int type = ssh_message_subtype(msg);
+    if (type == SSH_CHANNEL_UNKNOWN) {
         /* libssh does not parse direct-streamlocal@openssh.com (Unix
          * sockets) or tun@openssh.com: their arguments never reach us. */
-        refuse_open(msg,
-                    "channel of type %d: only session and direct-tcpip channels are supported"
-                    " (Unix-socket forwarding needs a libssh that parses it)",
-                    ssh_message_subtype(msg));
+        refuse_open(msg, "a channel of a type libssh does not parse: Unix-socket (streamlocal) "
+                         "and tun forwarding are not available");
+        return;
+    }
+    if (type != SSH_CHANNEL_DIRECT_TCPIP) {
+        refuse_open(msg, "a %s channel: not supported",
+                    type == SSH_CHANNEL_X11 ? "x11" : "forwarded-tcpip or auth-agent");
         return;
     }
     const char *dest = ssh_message_channel_request_open_destination(msg);

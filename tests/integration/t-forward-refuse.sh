@@ -120,7 +120,7 @@ except ConnectionResetError:
     data = b""
 print("closed" if data == b"" else repr(data))' "$T/local.sock" 2>&1 || true)
 expect_eq "-L unix socket: closed without data" "closed" "$out"
-grep -q "only session and direct-tcpip channels are supported" "$LOG" ||
+grep -q "refused a channel of a type libssh does not parse: Unix-socket" "$LOG" ||
     fail "no log line for the streamlocal refusal"
 kill $pid
 wait $pid 2>/dev/null || true

@@ -111,6 +111,14 @@ done
 for p in $pids; do wait "$p" || fail "a concurrent connection failed"; done
 for i in 1 2 3 4; do expect_eq "concurrent $i" "conn$i" "$(cat "$T/c$i")"; done
 
+# Forwarding over real vsock: ssh -W to an echo server in the guest, 4 MiB
+# both ways by checksum, EOF passed on.
+/usr/bin/python3 "$VS_SRC/tests/integration/fwdpeer.py" echo "$T/echo.port" &
+wait_for "[ -s '$T/echo.port' ]" || fail "echo server did not start"
+head -c $((4 << 20)) /dev/urandom >"$T/fw"
+got=$(vssh -W "127.0.0.1:$(cat "$T/echo.port")" fdpass <"$T/fw" | sha256sum)
+expect_eq "ssh -W over vsock" "$(sha256sum <"$T/fw")" "$got"
+
 # 3. vsock-proxy's errors that need a real vsock.
 rc=0; err=$("$VS_PROXY" 1 2999 </dev/null 2>&1) || rc=$?
 [ $rc -ne 0 ] || fail "proxy to a closed port succeeded"
