@@ -1,8 +1,10 @@
 /* One SSH connection, run to its end in its own process: key exchange, null
  * authentication, and a poll() loop that owns every fd (the SSH socket, the
- * signal pipe, each session's child fds) and drives libssh as a protocol
- * engine. libssh callbacks only record state; fds and channels are closed
- * and freed by the loop, never inside a callback. */
+ * signal pipe, each session's child fds, each forward's sockets) and drives
+ * libssh as a protocol engine.  Requests come from libssh's message queue
+ * and are answered when the answer is known; channel callbacks only record
+ * state; fds and channels are closed and freed by the loop, never inside a
+ * callback. */
 #ifndef VS_CONN_H
 #define VS_CONN_H
 

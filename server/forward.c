@@ -451,7 +451,7 @@ static void connect_done(struct tunnel *t)
     t->helper = 0; /* it exits by itself now */
     if (n != (ssize_t)sizeof(r) || fd < 0) {
         vs_close(fd);
-        const char *why = n != (ssize_t)sizeof(r)        ? "timed out"
+        const char *why = n != (ssize_t)sizeof(r)        ? "no answer in time"
                           : r.gai_err != 0 && r.err == 0 ? gai_strerror(r.gai_err)
                                                          : strerror(r.err);
         /* libssh can only say "administratively prohibited"; the real
@@ -568,7 +568,7 @@ static struct listener *listener_slot(struct vs_fwd *f, enum listener_kind kind)
         return NULL;
     for (unsigned i = 0; i < f->max_l; i++)
         if (f->l[i].kind == LS_FREE) {
-            f->l[i] = (struct listener){.kind = kind, .fd = {-1, -1}};
+            f->l[i] = (struct listener){.kind = kind, .fd = {-1, -1}, .pidx = {-1, -1}};
             return &f->l[i];
         }
     return NULL;
@@ -618,17 +618,14 @@ static int listen_tcp(struct vs_fwd *f, struct listener *l)
 {
     struct in_addr v4;
     struct in6_addr v6;
-    bool any = false, loop = true;
+    bool any = cfg(f)->gateway_ports == VS_GW_YES;
     const char *h = l->host;
 
-    if (cfg(f)->gateway_ports == VS_GW_YES)
-        any = true, loop = false;
-    else if (cfg(f)->gateway_ports == VS_GW_CLIENTSPECIFIED) {
+    if (cfg(f)->gateway_ports == VS_GW_CLIENTSPECIFIED) {
         if (*h == '\0' || strcmp(h, "*") == 0 || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
-            any = true, loop = false;
+            any = true;
         else if (strcmp(h, "localhost") != 0 && strcmp(h, "127.0.0.1") != 0 &&
                  strcmp(h, "::1") != 0) {
-            loop = false;
             int fam = inet_pton(AF_INET, h, &v4) == 1    ? AF_INET
                       : inet_pton(AF_INET6, h, &v6) == 1 ? AF_INET6
                                                          : 0;
@@ -642,7 +639,6 @@ static int listen_tcp(struct vs_fwd *f, struct listener *l)
             return 0;
         }
     }
-    (void)loop;
     if (any) {
         v4.s_addr = htonl(INADDR_ANY);
         v6 = in6addr_any;
@@ -882,7 +878,8 @@ void vs_fwd_poll_handle(struct vs_fwd *f, const struct pollfd *p, int n)
     for (unsigned i = 0; i < f->max_l; i++) {
         struct listener *l = &f->l[i];
         for (int k = 0; k < l->nfd; k++)
-            if (l->pidx[k] < n && (p[l->pidx[k]].revents & POLLIN))
+            /* A listener made during this round has no entry yet (-1). */
+            if (l->pidx[k] >= 0 && l->pidx[k] < n && (p[l->pidx[k]].revents & POLLIN))
                 accept_on(f, l, l->fd[k]);
     }
     /* Tunnels accepted just now have no entry this round: their pidx is -1. */

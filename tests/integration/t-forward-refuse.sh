@@ -65,6 +65,26 @@ wait_for "port_open $RP" 100 || fail "PermitListen: the listed port was refused"
 kill $pid
 wait $pid 2>/dev/null || true
 
+log "GatewayPorts: no keeps -R on loopback; clientspecified binds what the client names"
+# The IPv4 listener's local address on port $1, as /proc/net/tcp writes it.
+listener_addr() {
+    awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, 9) == p { print substr($2, 1, 8) }' \
+        /proc/net/tcp
+}
+for gw in no clientspecified; do
+    restart "GatewayPorts $gw"
+    RP=$(free_port)
+    bind=0.0.0.0 want=0100007F
+    [ $gw = no ] || bind=127.0.0.2 want=0200007F
+    timeout 20 ssh -F "$T/ssh_config" -N -o ExitOnForwardFailure=yes \
+        -R "$bind:$RP:127.0.0.1:$EP" fdpass &
+    pid=$!
+    wait_for "[ -n \"\$(listener_addr $RP)\" ]" 100 || fail "GatewayPorts $gw: no listener"
+    expect_eq "GatewayPorts $gw: -R $bind listens on" "$want" "$(listener_addr "$RP")"
+    kill $pid
+    wait $pid 2>/dev/null || true
+done
+
 log "a closed port: prompt refusal, the reason in the log"
 restart
 CP=$(free_port)
@@ -116,7 +136,9 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
 try:
     s.sendall(b"x"); data = s.recv(10)
-except ConnectionResetError:
+except socket.timeout:
+    data = b"(still open)"
+except OSError:  # reset or broken pipe: closed as well
     data = b""
 print("closed" if data == b"" else repr(data))' "$T/local.sock" 2>&1 || true)
 expect_eq "-L unix socket: closed without data" "closed" "$out"
