@@ -13,25 +13,8 @@
 /* Largest names file or domain definition read. */
 #define MAX_FILE (1024 * 1024)
 
-int vp_name_valid(const char *s)
-{
-    size_t n = strlen(s);
-    bool digits = true;
-
-    if (n == 0 || n > VP_NAME_MAX || !isalnum((unsigned char)s[0]))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-            return 0;
-        if (!isdigit(c))
-            digits = false;
-    }
-    return !digits;
-}
-
-int vp_names_file_lookup(FILE *f, const char *origin, const char *name, uint32_t *cid, char *why,
-                         size_t whylen)
+int vp_names_file_lookup(FILE *f, const char *origin, const char *name, struct vp_target *out,
+                         char *why, size_t whylen)
 {
     char line[512];
     unsigned lineno = 0;
@@ -49,24 +32,37 @@ int vp_names_file_lookup(FILE *f, const char *origin, const char *name, uint32_t
         char *save, *n = strtok_r(line, " \t\r\n", &save);
         if (n == NULL)
             continue;
-        char *c = strtok_r(NULL, " \t\r\n", &save);
-        uint32_t v;
-        if (c == NULL || strtok_r(NULL, " \t\r\n", &save) != NULL) {
-            snprintf(why, whylen, "%s line %u: expected \"NAME CID\"", origin, lineno);
+        char *target = strtok_r(NULL, " \t\r\n", &save);
+        char *port = target ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        if (target == NULL || (port && strtok_r(NULL, " \t\r\n", &save) != NULL)) {
+            snprintf(why, whylen, "%s line %u: expected \"NAME TARGET [PORT]\"", origin, lineno);
             return -EINVAL;
         }
         if (!vp_name_valid(n)) {
             snprintf(why, whylen, "%s line %u: '%.64s' is not a VM name", origin, lineno, n);
             return -EINVAL;
         }
-        if (vs_parse_u32(c, UINT32_MAX - 1, &v) < 0) {
-            snprintf(why, whylen, "%s line %u: '%.32s' is not a CID", origin, lineno, c);
+        struct vp_target t;
+        const char *twhy;
+        if (vp_target_parse(target, NULL, &t, &twhy) < 0) {
+            snprintf(why, whylen, "%s line %u: '%.64s': %s", origin, lineno, target, twhy);
+            return -EINVAL;
+        }
+        if (t.kind == VP_TARGET_NAME) {
+            snprintf(why, whylen,
+                     "%s line %u: '%.64s' is a name; expected a CID, unix/PATH or vsock-mux/PATH",
+                     origin, lineno, target);
+            return -EINVAL;
+        }
+        t.port = 0;
+        if (port != NULL && (vs_parse_u32(port, UINT32_MAX - 1, &t.port) < 0 || t.port == 0)) {
+            snprintf(why, whylen, "%s line %u: '%.32s' is not a port", origin, lineno, port);
             return -EINVAL;
         }
         /* The first entry wins, but the rest of the file is still checked:
          * a typo further down should not wait for the day it matters. */
         if (!found && strcmp(n, name) == 0) {
-            *cid = v;
+            *out = t;
             found = 1;
         }
     }
@@ -236,12 +232,15 @@ static int libvirt_lookup(const char *dir, const char *name, uint32_t *cid, bool
     return found;
 }
 
-int vp_names_resolve(const char *name, uint32_t *cid, char *why, size_t whylen)
+int vp_names_resolve(const char *name, struct vp_target *out, char *why, size_t whylen)
 {
-    const char *file = getenv("VSOCK_SSH_HOSTS");
+    const char *file = getenv(VP_NAMES_ENV);
     const char *dirs = getenv("VSOCK_SSH_LIBVIRT_DIRS");
     bool auto_cid = false;
+    uint32_t cid;
 
+    if (file == NULL || *file == '\0')
+        file = getenv(VP_NAMES_ENV_OLD);
     if (file == NULL || *file == '\0')
         file = VP_NAMES_FILE;
     if (dirs == NULL)
@@ -252,7 +251,7 @@ int vp_names_resolve(const char *name, uint32_t *cid, char *why, size_t whylen)
     }
     FILE *f = fopen(file, "re");
     if (f != NULL) {
-        int r = vp_names_file_lookup(f, file, name, cid, why, whylen);
+        int r = vp_names_file_lookup(f, file, name, out, why, whylen);
         fclose(f);
         if (r != 0)
             return r < 0 ? r : 0;
@@ -261,8 +260,10 @@ int vp_names_resolve(const char *name, uint32_t *cid, char *why, size_t whylen)
     snprintf(list, sizeof(list), "%s", dirs);
     char *save;
     for (char *d = strtok_r(list, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save))
-        if (libvirt_lookup(d, name, cid, &auto_cid) == 1)
+        if (libvirt_lookup(d, name, &cid, &auto_cid) == 1) {
+            *out = (struct vp_target){.kind = VP_TARGET_VSOCK, .cid = cid};
             return 0;
+        }
     if (auto_cid)
         snprintf(why, whylen,
                  "VM '%s' gets its vsock CID from libvirt when it starts: start it first, or "

@@ -1,15 +1,37 @@
 #include "target.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util.h"
 
+int vp_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    bool digits = true;
+
+    if (n == 0 || n > VP_NAME_MAX || !isalnum((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+            return 0;
+        if (!isdigit(c))
+            digits = false;
+    }
+    return !digits;
+}
+
+/* A prefix of systemd's forms ("unix/", "unix%"), and for unix also the
+ * spelling of vsock-sshd's Listen ("unix:"). */
 static const char *after_prefix(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);
-    if (strncmp(s, prefix, n) == 0 && (s[n] == '/' || s[n] == '%'))
+    if (strncmp(s, prefix, n) == 0 &&
+        (s[n] == '/' || s[n] == '%' || (s[n] == ':' && strcmp(prefix, "unix") == 0)))
         return s + n + 1;
     return NULL;
 }
@@ -62,8 +84,8 @@ int vp_target_parse(const char *target, const char *port, struct vp_target *out,
         t.kind = VP_TARGET_VSOCK;
         /* CID 0xffffffff is VMADDR_CID_ANY, not an address one connects to. */
         if (vs_parse_u32(rest ? rest : target, UINT32_MAX - 1, &t.cid) < 0) {
-            *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH, "
-                   "vsock-mux%PATH, or a VM name (NAME, vm/NAME, vm%NAME)";
+            *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, unix:PATH, "
+                   "vsock-mux/PATH, vsock-mux%PATH, or a VM name (NAME, vm/NAME, vm%NAME)";
             return -EINVAL;
         }
     }

@@ -4,14 +4,19 @@
 
 #include <stdint.h>
 
-#include "names.h"
+/* Longest VM name accepted. */
+#define VP_NAME_MAX 64
+
+/* Whether s is a VM name: 1 to VP_NAME_MAX of [A-Za-z0-9._-], starting with
+ * a letter or digit, and not all digits (that is a CID). */
+int vp_name_valid(const char *s);
 
 enum vp_target_kind { VP_TARGET_VSOCK, VP_TARGET_UNIX, VP_TARGET_VSOCK_MUX, VP_TARGET_NAME };
 
 struct vp_target {
     enum vp_target_kind kind;
     uint32_t cid;               /* vsock */
-    uint32_t port;              /* vsock, vsock-mux, name */
+    uint32_t port;              /* vsock, vsock-mux, name; 0: not given (names file) */
     char path[108];             /* unix, vsock-mux: sizeof(sun_path) */
     char name[VP_NAME_MAX + 1]; /* name: resolved to a CID by vp_names_resolve() */
 };
@@ -19,7 +24,8 @@ struct vp_target {
 /* Parses TARGET and the optional PORT argument (NULL: 22; ignored for unix).
  * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH,
  * vsock-mux%PATH, or a VM name: NAME, vm/NAME or vm%NAME (see names.h);
- * a relative PATH gets a leading "/", as systemd does.
+ * a relative PATH gets a leading "/", as systemd does.  unix:PATH (as
+ * vsock-sshd's Listen spells it) is the same as unix/PATH.
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on
  * success. No socket is touched. */
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
-#include "target.h"
+#include "names.h"
 #include "util.h"
 
 #ifndef VS_VERSION
@@ -54,16 +54,21 @@ static void usage(FILE *out)
             "\n"
             "Connects ssh to a virtual machine over vsock. TARGET is one of:\n"
             "  CID, vsock/CID, vsock%%CID        AF_VSOCK, PORT defaults to 22\n"
-            "  unix/PATH, unix%%PATH              a Unix socket (PORT is ignored)\n"
+            "  unix/PATH, unix%%PATH, unix:PATH   a Unix socket (PORT is ignored)\n"
             "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
-            "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE " (NAME CID\n"
-            "                                    lines), then libvirt's domains\n"
+            "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE "\n"
+            "                                    (NAME TARGET [PORT] lines; " VP_NAMES_ENV "=FILE\n"
+            "                                    reads another), then libvirt's domains\n"
+            "\n"
+            "scp, rsync, sftp, sshfs and git read a '/' before the ':' as a local path:\n"
+            "with them use vsock%%CID or vm%%NAME (a names-file entry for a socket path).\n"
             "\n"
             "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
             "  --timeout SEC   give up connecting after SEC seconds\n"
             "  --help, --version\n"
             "\n"
-            "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n",
+            "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n"
+            "Exit status: 0 connected (or passed on), 1 cannot connect, 2 bad arguments or names.\n",
             prog, prog);
 }
 
@@ -455,12 +460,16 @@ int main(int argc, char **argv)
         return 2;
     }
     if (target.kind == VP_TARGET_NAME) {
+        /* A port in the names file stands in for ssh's default 22; any
+         * other port on the command line (ssh -p) wins over it. */
+        uint32_t asked = target.port;
         char why_name[512];
-        if (vp_names_resolve(target.name, &target.cid, why_name, sizeof(why_name)) < 0) {
+        if (vp_names_resolve(target.name, &target, why_name, sizeof(why_name)) < 0) {
             errorf(0, "%s", why_name);
             return 2;
         }
-        target.kind = VP_TARGET_VSOCK;
+        if (target.port == 0 || asked != 22)
+            target.port = asked;
     }
     signal(SIGPIPE, SIG_IGN);
 

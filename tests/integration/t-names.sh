@@ -29,7 +29,7 @@ cat > "$T/libvirt/etc/dyn.xml" <<'XML'
   <devices><vsock model='virtio'><cid auto='yes'/></vsock></devices>
 </domain>
 XML
-export VSOCK_SSH_HOSTS=$T/hosts
+export VSOCK_PROXY_HOSTS=$T/hosts
 export VSOCK_SSH_LIBVIRT_DIRS=$T/libvirt/run:$T/libvirt/etc
 
 proxy() { rc=0; out=$("$VS_PROXY" "$@" </dev/null 2>&1) || rc=$?; }
@@ -61,7 +61,18 @@ expect_eq "malformed name: exit" 2 "$rc"
 echo "web forty-two" > "$T/hosts"
 proxy web
 expect_eq "malformed names file: exit" 2 "$rc"
-expect_match "malformed names file" "hosts line 1: 'forty-two' is not a CID" "$out"
+expect_match "malformed names file" "hosts line 1: 'forty-two' is a name" "$out"
+printf 'web 42\n' > "$T/hosts"
+
+# An entry with its own port: it replaces ssh's default 22; another port wins.
+printf 'web 42 2200\nfc vsock-mux/run/fc.sock 2222\n' > "$T/hosts"
+proxy web 22
+expect_match "names-file port" "CID 42 port 2200" "$out"
+proxy web 2022
+expect_match "an explicit port wins" "CID 42 port 2022" "$out"
+proxy vm%fc 22
+expect_eq "hybrid entry: exit" 1 "$rc"
+expect_match "hybrid entry" "/run/fc.sock: no such socket" "$out"
 printf 'web 42\n' > "$T/hosts"
 
 # Through ssh and the drop-in: "ssh vm/web" reaches the proxy with the name.

@@ -13,12 +13,24 @@
 #include "names.h"
 #include "target.h"
 
-static int lookup(const char *text, const char *name, uint32_t *cid, char *why)
+static int lookup_target(const char *text, const char *name, struct vp_target *t, char *why)
 {
     FILE *f = fmemopen((void *)text, strlen(text), "r");
     assert_non_null(f);
-    int r = vp_names_file_lookup(f, "hosts", name, cid, why, 256);
+    int r = vp_names_file_lookup(f, "hosts", name, t, why, 256);
     fclose(f);
+    return r;
+}
+
+/* For entries that lead to a CID. */
+static int lookup(const char *text, const char *name, uint32_t *cid, char *why)
+{
+    struct vp_target t = {.kind = VP_TARGET_NAME};
+    int r = lookup_target(text, name, &t, why);
+    if (r == 1) {
+        assert_int_equal(t.kind, VP_TARGET_VSOCK);
+        *cid = t.cid;
+    }
     return r;
 }
 
@@ -64,17 +76,56 @@ static void test_names_file(void **state)
     assert_int_equal(lookup(text, "nosuch", &cid, why), 0);
 }
 
+/* NAME TARGET [PORT]: any target but another name, with its own port. */
+static void test_names_file_targets(void **state)
+{
+    (void)state;
+    const char *text = "web 3\n"
+                       "web2 vsock/4 2222\n"
+                       "build unix/run/build.sock\n"
+                       "sock unix:/run/x.sock\n"
+                       "fc vsock-mux/run/fc.sock 2222\n";
+    struct vp_target t;
+    char why[256];
+    assert_int_equal(lookup_target(text, "web", &t, why), 1);
+    assert_int_equal(t.kind, VP_TARGET_VSOCK);
+    assert_int_equal(t.cid, 3);
+    assert_int_equal(t.port, 0); /* none given: the caller's port */
+    assert_int_equal(lookup_target(text, "web2", &t, why), 1);
+    assert_int_equal(t.cid, 4);
+    assert_int_equal(t.port, 2222);
+    assert_int_equal(lookup_target(text, "build", &t, why), 1);
+    assert_int_equal(t.kind, VP_TARGET_UNIX);
+    assert_string_equal(t.path, "/run/build.sock");
+    assert_int_equal(lookup_target(text, "sock", &t, why), 1);
+    assert_string_equal(t.path, "/run/x.sock");
+    assert_int_equal(lookup_target(text, "fc", &t, why), 1);
+    assert_int_equal(t.kind, VP_TARGET_VSOCK_MUX);
+    assert_string_equal(t.path, "/run/fc.sock");
+    assert_int_equal(t.port, 2222);
+}
+
 static void test_names_file_malformed(void **state)
 {
     (void)state;
     static const struct {
         const char *text, *msg;
     } cases[] = {
-        {"web\n", "hosts line 1: expected \"NAME CID\""},
-        {"ok 3\nweb 3 extra\n", "hosts line 2: expected \"NAME CID\""},
-        {"web three\n", "hosts line 1: 'three' is not a CID"},
-        {"web -1\n", "hosts line 1: '-1' is not a CID"},
-        {"web 4294967295\n", "hosts line 1: '4294967295' is not a CID"},
+        {"web\n", "hosts line 1: expected \"NAME TARGET [PORT]\""},
+        {"ok 3\nweb 3 22 extra\n", "hosts line 2: expected \"NAME TARGET [PORT]\""},
+        {"web three\n",
+         "hosts line 1: 'three' is a name; expected a CID, unix/PATH or vsock-mux/PATH"},
+        {"web vm/db\n",
+         "hosts line 1: 'vm/db' is a name; expected a CID, unix/PATH or vsock-mux/PATH"},
+        {"web -1\n", "hosts line 1: '-1': expected CID, vsock/CID, vsock%CID, unix/PATH, "
+                     "unix%PATH, unix:PATH, vsock-mux/PATH, vsock-mux%PATH, or a VM name (NAME, "
+                     "vm/NAME, vm%NAME)"},
+        {"web 4294967295\n", "hosts line 1: '4294967295': expected CID, vsock/CID, vsock%CID, "
+                             "unix/PATH, unix%PATH, unix:PATH, vsock-mux/PATH, vsock-mux%PATH, or "
+                             "a VM name (NAME, vm/NAME, vm%NAME)"},
+        {"web unix/\n", "hosts line 1: 'unix/': empty socket path"},
+        {"web 3 0\n", "hosts line 1: '0' is not a port"},
+        {"web 3 x\n", "hosts line 1: 'x' is not a port"},
         {"12 3\n", "hosts line 1: '12' is not a VM name"},
         {"we/b 3\n", "hosts line 1: 'we/b' is not a VM name"},
     };
@@ -224,8 +275,9 @@ static void test_resolve(void **state)
     (void)state;
     char dir[] = "/tmp/vs-names-test.XXXXXX", path[256], why[512];
     uint32_t cid = 0;
+    struct vp_target t;
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "hosts", "web 3\n");
+    write_file(dir, "hosts", "web 3\nsock unix/run/x.sock 2222\n");
     snprintf(path, sizeof(path), "%s/qemu", dir);
     assert_int_equal(mkdir(path, 0755), 0);
     /* Domain "web" with CID 7: the names file wins. */
@@ -238,23 +290,37 @@ static void test_resolve(void **state)
                "</domain>");
 
     snprintf(path, sizeof(path), "%s/hosts", dir);
-    setenv("VSOCK_SSH_HOSTS", path, 1);
+    setenv("VSOCK_PROXY_HOSTS", path, 1);
     snprintf(path, sizeof(path), "%s/missing:%s/qemu", dir, dir);
     setenv("VSOCK_SSH_LIBVIRT_DIRS", path, 1);
 
-    assert_int_equal(vp_names_resolve("web", &cid, why, sizeof(why)), 0);
-    assert_int_equal(cid, 3);
-    assert_int_equal(vp_names_resolve("db", &cid, why, sizeof(why)), 0);
-    assert_int_equal(cid, 9);
-    assert_int_equal(vp_names_resolve("nosuch", &cid, why, sizeof(why)), -ENOENT);
+    assert_int_equal(vp_names_resolve("web", &t, why, sizeof(why)), 0);
+    assert_int_equal(t.kind, VP_TARGET_VSOCK);
+    assert_int_equal(t.cid, 3);
+    assert_int_equal(vp_names_resolve("sock", &t, why, sizeof(why)), 0);
+    assert_int_equal(t.kind, VP_TARGET_UNIX);
+    assert_string_equal(t.path, "/run/x.sock");
+    assert_int_equal(t.port, 2222);
+    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), 0);
+    assert_int_equal(t.kind, VP_TARGET_VSOCK);
+    assert_int_equal(t.cid, 9);
+    assert_int_equal(t.port, 0);
+    assert_int_equal(vp_names_resolve("nosuch", &t, why, sizeof(why)), -ENOENT);
     assert_non_null(strstr(why, "unknown VM name 'nosuch'"));
-    assert_int_equal(vp_names_resolve("auto", &cid, why, sizeof(why)), -ENOENT);
+    assert_int_equal(vp_names_resolve("auto", &t, why, sizeof(why)), -ENOENT);
     assert_non_null(strstr(why, "start it first"));
 
     /* A malformed names file is an error, not a silent miss. */
     write_file(dir, "hosts", "web three\n");
-    assert_int_equal(vp_names_resolve("db", &cid, why, sizeof(why)), -EINVAL);
-    assert_non_null(strstr(why, "line 1: 'three' is not a CID"));
+    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "line 1: 'three' is a name"));
+    /* The older variable still works when the new one is not set. */
+    unsetenv("VSOCK_PROXY_HOSTS");
+    snprintf(path, sizeof(path), "%s/hosts", dir);
+    setenv("VSOCK_SSH_HOSTS", path, 1);
+    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), -EINVAL);
+    unsetenv("VSOCK_SSH_HOSTS");
+    (void)cid;
 
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -274,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_libvirt_malformed),
         cmocka_unit_test(test_target_names),
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_names_file_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
