@@ -19,8 +19,12 @@ int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why)
 
     if (why == NULL)
         why = &why_dummy;
-    if (strncmp(s, "unix:", 5) == 0) {
+    if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "unix/", 5) == 0) {
+        /* vsock-proxy's spelling unix/PATH implies the leading '/' (and
+         * unix//PATH has it). */
         const char *path = s + 5;
+        if (s[4] == '/' && path[0] != '/')
+            path = s + 4;
         if (path[0] != '/') {
             *why = "unix socket path must be absolute";
             return -EINVAL;
@@ -53,7 +57,7 @@ int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why)
             return -EINVAL;
         }
     } else {
-        *why = "expected vsock:PORT, vsock:CID:PORT or unix:PATH";
+        *why = "expected vsock:PORT, vsock:CID:PORT, unix:PATH or unix/PATH";
         return -EINVAL;
     }
     *out = a;
@@ -81,6 +85,15 @@ struct parse_ctx {
     unsigned lineno;
 };
 
+/* "FILE line N: msg" for a file, "-o option N: msg" for the command line. */
+static void where(const struct parse_ctx *p, char *buf, size_t len, const char *msg)
+{
+    if (p->src == VS_SRC_CMDLINE)
+        snprintf(buf, len, "%s %u: %s", p->origin, p->lineno, msg);
+    else
+        snprintf(buf, len, "%s line %u: %s", p->origin, p->lineno, msg);
+}
+
 static int fail(struct parse_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct parse_ctx *p, const char *fmt, ...)
 {
@@ -90,7 +103,7 @@ static int fail(struct parse_ctx *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(p->err, p->errlen, "%s line %u: %s", p->origin, p->lineno, msg);
+    where(p, p->err, p->errlen, msg);
     return -EINVAL;
 }
 
@@ -614,6 +627,30 @@ void vs_config_free(struct vs_config *c)
     vs_config_init(c);
 }
 
+/* OpenSSH sshd keywords about keys and passwords, which people copy from
+ * an sshd_config: accepted with a warning, as sshd does for deprecated ones. */
+static const char *const auth_keywords[] = {
+    "AuthenticationMethods",
+    "AuthorizedKeysCommand",
+    "AuthorizedKeysCommandUser",
+    "AuthorizedKeysFile",
+    "AuthorizedPrincipalsCommand",
+    "AuthorizedPrincipalsCommandUser",
+    "AuthorizedPrincipalsFile",
+    "ChallengeResponseAuthentication",
+    "GSSAPIAuthentication",
+    "HostbasedAcceptedAlgorithms",
+    "HostbasedAuthentication",
+    "KbdInteractiveAuthentication",
+    "KerberosAuthentication",
+    "PasswordAuthentication",
+    "PermitEmptyPasswords",
+    "PubkeyAcceptedAlgorithms",
+    "PubkeyAcceptedKeyTypes",
+    "PubkeyAuthentication",
+    "TrustedUserCAKeys",
+};
+
 int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_source src,
                          const char *origin, unsigned lineno, char *err, size_t errlen)
 {
@@ -657,16 +694,38 @@ int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_s
     }
     if (strcasecmp(kw, "Match") == 0)
         return fail(&p, "Match blocks are not supported");
-    return fail(&p, "unknown keyword '%s'", kw);
+    for (size_t i = 0; i < VS_ARRAY_SIZE(auth_keywords); i++) {
+        if (strcasecmp(kw, auth_keywords[i]) != 0)
+            continue;
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "%s has no meaning with null authentication (vsock identifies the peer; "
+                 "AllowPeers and AllowUsers decide who logs in): ignored",
+                 auth_keywords[i]);
+        where(&p, err, errlen, msg);
+        return 1;
+    }
+    char printable[64];
+    vs_printable(printable, sizeof(printable), kw);
+    return fail(&p, "unknown keyword '%s'", printable);
+}
+
+/* Appends one message line to err, within errlen. */
+static void append_msg(char *err, size_t errlen, const char *msg)
+{
+    size_t used = strnlen(err, errlen);
+    if (used + 1 < errlen)
+        snprintf(err + used, errlen - used, "%s%s", used > 0 ? "\n" : "", msg);
 }
 
 int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "re");
-    char line[VS_CONFIG_MAX_LINE + 2];
+    char line[VS_CONFIG_MAX_LINE + 2], msg[600];
     unsigned lineno = 0;
     int r = 0;
 
+    err[0] = '\0';
     if (f == NULL) {
         r = -errno;
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -675,18 +734,31 @@ int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t
     while (fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (strchr(line, '\n') == NULL && !feof(f)) {
-            snprintf(err, errlen, "%s line %u: line too long (at most %d characters)", path, lineno,
-                     VS_CONFIG_MAX_LINE - 1);
+            snprintf(msg, sizeof(msg), "%s line %u: line too long (at most %d characters)", path,
+                     lineno, VS_CONFIG_MAX_LINE - 1);
+            append_msg(err, errlen, msg);
             r = -EINVAL;
-            break;
+            /* The rest of the long line is not a line of its own. */
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            continue;
         }
-        r = vs_config_apply_line(c, line, VS_SRC_FILE, path, lineno, err, errlen);
-        if (r < 0)
-            break;
+        int k = vs_config_apply_line(c, line, VS_SRC_FILE, path, lineno, msg, sizeof(msg));
+        if (k != 0) {
+            if (k > 0) {
+                char w[620];
+                snprintf(w, sizeof(w), "warning: %s", msg);
+                append_msg(err, errlen, w);
+            } else {
+                append_msg(err, errlen, msg);
+                r = -EINVAL;
+            }
+        }
     }
-    if (r == 0 && ferror(f)) {
+    if (ferror(f)) {
         r = -EIO;
-        snprintf(err, errlen, "%s: read error", path);
+        append_msg(err, errlen, "read error");
     }
     fclose(f);
     return r;

@@ -44,7 +44,8 @@ struct vs_listen_addr {
     char path[108]; /* unix: sizeof(sun_path) */
 };
 
-/* Parses "vsock:PORT", "vsock:CID:PORT" or "unix:PATH" (absolute PATH).
+/* Parses "vsock:PORT", "vsock:CID:PORT", "unix:PATH" (absolute PATH) or
+ * "unix/PATH" (vsock-proxy's spelling: the same socket as unix:/PATH).
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on success. */
 int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why);
 /* Formats an address the way vs_listen_parse reads it. */
@@ -103,13 +104,18 @@ void vs_config_init(struct vs_config *c);
 void vs_config_free(struct vs_config *c);
 
 /* Applies one "Keyword value" or "Keyword=value" line. Blank lines and
- * comments are accepted. On error returns -EINVAL and writes a message of the
- * form "<origin> line N: ..." into err. */
+ * comments are accepted.  Returns 0; 1 when the line is accepted but
+ * ignored, with a warning in err (an sshd keyword that means nothing with
+ * null authentication); or -EINVAL with the error in err.  Messages read
+ * "<origin> line N: ..." for a file, "<origin> N: ..." for the command line
+ * (origin "-o option"). */
 int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_source src,
                          const char *origin, unsigned lineno, char *err, size_t errlen);
 
-/* Reads a whole file. A missing file is -ENOENT (the caller decides whether
- * that is fine); other failures -errno or -EINVAL with err filled in. */
+/* Reads a whole file, reporting every error and warning in err, one per
+ * line (warnings start with "warning: "; err is "" when there is nothing to
+ * say).  A missing file is -ENOENT (the caller decides whether that is
+ * fine); any error in it -EINVAL, a read error -EIO. */
 int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t errlen);
 
 /* Fills every unset field with its default. */

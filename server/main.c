@@ -2,6 +2,7 @@
  * null authentication (vsock identifies the peer). */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,10 @@
 struct options {
     const char *config_path;
     bool config_explicit;
-    const char *lines[MAX_CMDLINE_OPTIONS]; /* -o, -l, -h as config lines */
+    const char *lines[MAX_CMDLINE_OPTIONS]; /* -o, -l, -h, -d as config lines */
     char *owned[MAX_CMDLINE_OPTIONS];
+    char flag[MAX_CMDLINE_OPTIONS];    /* the option each line came from */
+    unsigned index[MAX_CMDLINE_OPTIONS]; /* its count among that option's */
     unsigned n_lines;
     bool foreground, to_stderr, inetd, test, dump;
     int debug;
@@ -45,47 +48,94 @@ static void options_free(struct options *o)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
-                 "                  [-l vsock:PORT | vsock:CID:PORT | unix:PATH]... "
-                 "[-o option]...\n");
+    fprintf(out,
+            "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
+            "                  [-l vsock:PORT | vsock:CID:PORT | unix:PATH]... [-o option]...\n"
+            "\n"
+            "An SSH server for virtual machines, reached over vsock with null authentication.\n"
+            "  -D        stay in the foreground          -d   debug: foreground, stderr (-dd, -ddd)\n"
+            "  -e        log to stderr, not syslog       -i   inetd mode: the connection is stdin\n"
+            "  -t        check the configuration         -T   print the effective configuration\n"
+            "  -f FILE   configuration file (default " VS_DEFAULT_CONFIG_PATH ")\n"
+            "  -h FILE   host key (HostKey)              -l ADDR  listen address (Listen)\n"
+            "  -o 'Keyword value'   any configuration keyword; the command line wins\n"
+            "  -V        version                         --help   this text\n"
+            "See vsock-sshd(8) and vsock-sshd_config(5).\n");
 }
 
-static int add_line(struct options *o, char *line)
+static int add_line(struct options *o, char flag, char *line)
 {
+    if (line == NULL)
+        return -ENOMEM;
     if (o->n_lines >= MAX_CMDLINE_OPTIONS) {
         free(line);
         fprintf(stderr, "vsock-sshd: too many command-line options\n");
         return -E2BIG;
     }
+    unsigned same = 0;
+    for (unsigned i = 0; i < o->n_lines; i++)
+        same += o->flag[i] == flag;
+    o->flag[o->n_lines] = flag;
+    o->index[o->n_lines] = same + 1;
     o->owned[o->n_lines] = line;
     o->lines[o->n_lines++] = line;
     return 0;
 }
 
-static int add_keyword(struct options *o, const char *kw, const char *value)
+static int add_keyword(struct options *o, char flag, const char *kw, const char *value)
 {
     char *line;
     if (asprintf(&line, "%s \"%s\"", kw, value) < 0)
         return -ENOMEM;
-    return add_line(o, line);
+    return add_line(o, flag, line);
+}
+
+/* Prints each line of a configuration message, errors and warnings alike
+ * (configuration problems go to stderr whatever the log sink will be), or
+ * logs them when the daemon is running (reload). */
+static void report(const char *msgs, bool running)
+{
+    char copy[4096], *save;
+    snprintf(copy, sizeof(copy), "%s", msgs);
+    for (char *l = strtok_r(copy, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        if (!running)
+            fprintf(stderr, "vsock-sshd: %s\n", l);
+        else if (strncmp(l, "warning: ", 9) == 0)
+            log_info("%s", l);
+        else
+            log_error("%s", l);
+    }
 }
 
 /* Loads the configuration: command-line options first (they win), then the
- * file, then defaults. On error returns a negative errno with err filled. */
-static int load_config(const struct options *o, struct vs_config *c, char *err, size_t errlen)
+ * file, then defaults.  Every error and warning is reported (see report());
+ * returns 0 or a negative errno. */
+static int load_config(const struct options *o, struct vs_config *c, bool running)
 {
+    char msg[4096];
+    int r = 0;
+
     vs_config_init(c);
     for (unsigned i = 0; i < o->n_lines; i++) {
-        int r = vs_config_apply_line(c, o->lines[i], VS_SRC_CMDLINE, "command line", i + 1, err,
-                                     errlen);
-        if (r < 0) {
-            vs_config_free(c);
-            return r;
+        char origin[16];
+        snprintf(origin, sizeof(origin), "-%c option", o->flag[i]);
+        int k = vs_config_apply_line(c, o->lines[i], VS_SRC_CMDLINE, origin, o->index[i], msg,
+                                     sizeof(msg));
+        if (k != 0) {
+            char line[4200];
+            snprintf(line, sizeof(line), "%s%s", k > 0 ? "warning: " : "", msg);
+            report(line, running);
         }
+        if (k < 0)
+            r = k;
     }
-    int r = vs_config_load_file(c, o->config_path, err, errlen);
-    if (r == -ENOENT && !o->config_explicit)
-        r = 0; /* no file at the default place: defaults it is */
+    int k = vs_config_load_file(c, o->config_path, msg, sizeof(msg));
+    if (k == -ENOENT && !o->config_explicit)
+        k = 0; /* no file at the default place: defaults it is */
+    else
+        report(msg, running);
+    if (r == 0)
+        r = k;
     if (r < 0) {
         vs_config_free(c);
         return r;
@@ -119,10 +169,9 @@ static int reload(struct vs_config *cfg, ssh_bind *bind, void *userdata)
 {
     struct reload_ctx *rc = userdata;
     struct vs_config fresh;
-    char err[512];
 
-    if (load_config(rc->o, &fresh, err, sizeof(err)) < 0) {
-        log_error("%s; keeping the previous configuration", err);
+    if (load_config(rc->o, &fresh, true) < 0) {
+        log_error("configuration errors: keeping the previous configuration");
         return -EINVAL;
     }
     ssh_bind b = new_bind(&fresh, true);
@@ -210,12 +259,18 @@ static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
 
 int main(int argc, char **argv)
 {
+    static const struct option long_options[] = {
+        {"help", no_argument, NULL, 'H'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
     struct options o = {.config_path = VS_DEFAULT_CONFIG_PATH};
     struct vs_config cfg;
-    char err[512];
-    int c, r;
+    bool have_cfg = false;
+    ssh_bind bind = NULL;
+    int c, r = 1;
 
-    while ((c = getopt(argc, argv, "DdeitTVf:h:l:o:")) != -1) {
+    while ((c = getopt_long(argc, argv, "DdeitTVf:h:l:o:", long_options, NULL)) != -1) {
         switch (c) {
         case 'D':
             o.foreground = true;
@@ -238,76 +293,76 @@ int main(int argc, char **argv)
             break;
         case 'V':
             printf("vsock-sshd %s (libssh %s)\n", VS_VERSION, ssh_version(0));
-            return options_free(&o), 0;
+            r = 0;
+            goto out;
+        case 'H':
+            usage(stdout);
+            r = 0;
+            goto out;
         case 'f':
             o.config_path = optarg;
             o.config_explicit = true;
             break;
         case 'h':
-            if (add_keyword(&o, "HostKey", optarg) < 0)
-                return options_free(&o), 1;
+            if (add_keyword(&o, 'h', "HostKey", optarg) < 0)
+                goto out;
             break;
         case 'l':
-            if (add_keyword(&o, "Listen", optarg) < 0)
-                return options_free(&o), 1;
+            if (add_keyword(&o, 'l', "Listen", optarg) < 0)
+                goto out;
             break;
-        case 'o': {
-            char *line = strdup(optarg);
-            if (line == NULL || add_line(&o, line) < 0)
-                return options_free(&o), 1;
+        case 'o':
+            if (add_line(&o, 'o', strdup(optarg)) < 0)
+                goto out;
             break;
-        }
         default:
             usage(stderr);
-            return options_free(&o), 1;
+            goto out;
         }
     }
     if (optind != argc) {
         usage(stderr);
-        return options_free(&o), 1;
+        goto out;
     }
     if (o.debug > 0) {
         /* -d, -dd, -ddd: after any -o LogLevel, which then wins. */
         char level[] = "LogLevel DEBUGn";
         level[sizeof(level) - 2] = (char)('0' + (o.debug > 3 ? 3 : o.debug));
-        char *line = strdup(level);
-        if (line == NULL || add_line(&o, line) < 0)
-            return options_free(&o), 1;
+        if (add_line(&o, 'd', strdup(level)) < 0)
+            goto out;
     }
-    /* Configuration errors go to stderr whatever the log sink will be. */
-    if (load_config(&o, &cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "vsock-sshd: %s\n", err);
-        return options_free(&o), 1;
-    }
+    if (load_config(&o, &cfg, false) < 0)
+        goto out;
+    have_cfg = true;
     if (o.dump) {
         vs_config_dump(&cfg, stdout);
-        vs_config_free(&cfg);
-        return options_free(&o), 0;
+        r = 0;
+        goto out;
     }
     bool to_stderr = o.to_stderr || o.test;
     vs_log_open("vsock-sshd", to_stderr, (enum vs_log_level)cfg.log_level);
     vs_log_attach_libssh();
     ssh_init();
 
-    ssh_bind bind = new_bind(&cfg, !o.test);
+    bind = new_bind(&cfg, !o.test);
     if (o.test || bind == NULL) {
         r = bind == NULL ? 1 : 0;
-        goto out;
+        goto out_ssh;
     }
     r = vs_signals_init();
     if (r < 0) {
         log_error_errno(r, "Cannot set up signal handling");
         r = 1;
-        goto out;
+        goto out_ssh;
     }
     if (o.inetd) {
         r = run_inetd(&cfg, bind) < 0 ? 1 : 0;
-        goto out;
+        goto out_ssh;
     }
     if (!o.foreground && (r = daemonize()) < 0) {
         log_error_errno(r, "Cannot daemonize");
         r = 1;
-        goto out;
+        goto out_ssh;
     }
     write_pid_file(cfg.pid_file);
     struct reload_ctx rc = {.o = &o};
@@ -316,11 +371,13 @@ int main(int argc, char **argv)
     r = vs_listener_run(&lp) < 0 ? 1 : 0;
     if (cfg.pid_file != NULL && strcmp(cfg.pid_file, "none") != 0)
         unlink(cfg.pid_file);
-out:
+out_ssh:
     if (bind != NULL)
         ssh_bind_free(bind);
     ssh_finalize();
-    vs_config_free(&cfg);
+out:
+    if (have_cfg)
+        vs_config_free(&cfg);
     options_free(&o);
     return r;
 }

@@ -32,6 +32,33 @@ expect_eq "bad -l status" 1 "$rc"
 rc=0; "$VS_SSHD" -Q 2>/dev/null || rc=$?
 [ $rc -ne 0 ] || fail "unknown flag accepted"
 
+# Command-line errors name the option and its count, not a "line".
+rc=0; out=$("$VS_SSHD" -t -f /dev/null -o 'MaxSessions 3' -o 'Nope 1' -l tcp:1 2>&1) || rc=$?
+expect_eq "bad options status" 1 "$rc"
+expect_match "-o option N" "^vsock-sshd: -o option 2: unknown keyword 'Nope'" "$out"
+expect_match "-l option N" "vsock-sshd: -l option 1: Listen: 'tcp:1'" "$out"
+case $out in *"command line line"*) fail "old wording: $out" ;; esac
+# Every error in a file is reported, not only the first.
+printf 'Bogus 1\nLogLevel INFO\nMaxSessions many\nAlsoBogus 2\n' > "$T/bad_config"
+rc=0; out=$("$VS_SSHD" -t -f "$T/bad_config" 2>&1) || rc=$?
+expect_eq "several errors: status" 1 "$rc"
+expect_eq "several errors: all reported" 3 "$(printf '%s\n' "$out" | grep -c "bad_config line [134]:")"
+# sshd's key and password keywords: accepted with a warning that says why.
+printf 'PasswordAuthentication no\nPubkeyAuthentication yes\n' > "$T/sshd_keywords"
+rc=0; out=$("$VS_SSHD" -t -f "$T/sshd_keywords" -h "$T/key" 2>&1) || rc=$?
+expect_eq "sshd auth keywords: -t passes" 0 "$rc"
+expect_match "sshd auth keywords: hint" "warning: .*line 1: PasswordAuthentication has no meaning with null authentication" "$out"
+expect_match "sshd auth keywords: both" "line 2: PubkeyAuthentication" "$out"
+# Usage on request, to stdout, status 0.
+rc=0; out=$("$VS_SSHD" --help 2>/dev/null) || rc=$?
+expect_eq "--help status" 0 "$rc"
+expect_match "--help text" "^usage: vsock-sshd" "$out"
+rc=0; out=$("$VS_PROXY" --help 2>/dev/null) || rc=$?
+expect_eq "vsock-proxy --help status" 0 "$rc"
+expect_match "vsock-proxy --help text" "^usage: vsock-proxy" "$out"
+# Both spellings of a Unix socket, in both programs.
+expect_match "-l unix/PATH" '^listen unix:/tmp/x$' "$("$VS_SSHD" -T -f /dev/null -l unix/tmp/x | grep ^listen)"
+
 # -T: the effective configuration, -o in both spellings beating the file.
 write_config "MaxSessions 5" "AllowUsers alice bob"
 out=$("$VS_SSHD" -T -f "$T/sshd_config" -o MaxSessions=7 -o 'LoginGraceTime 30' -l unix:/tmp/x)
@@ -54,7 +81,8 @@ rc=0; vssh relay true </dev/null 2>/dev/null || rc=$?
 expect_eq "after reload: refused" 255 "$rc"
 echo "Bogus line" >> "$T/sshd_config"
 kill -HUP "$SERVER_PID"
-wait_for "grep -q 'line 4: unknown keyword .Bogus.; keeping the previous configuration' '$LOG'" 100 || fail "bad configuration on reload not reported"
+wait_for "grep -q 'line 4: unknown keyword .Bogus.' '$LOG'" 100 || fail "bad configuration on reload not reported"
+wait_for "grep -q 'keeping the previous configuration' '$LOG'" 100 || fail "failed reload not said"
 rc=0; vssh relay true </dev/null 2>/dev/null || rc=$?
 expect_eq "after a failed reload the old configuration stays" 255 "$rc"
 kill -0 "$SERVER_PID" || fail "server died on a bad reload"
