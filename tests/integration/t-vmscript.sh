@@ -16,4 +16,26 @@ if [ ! -e /dev/kvm ] || [ ! -e /dev/vhost-vsock ]; then
 else
     "$VS_SRC/scripts/vm" --check >/dev/null || fail "--check failed with KVM and vhost-vsock present"
 fi
+
+# The test guest's accelerator: forced either way, refused when misspelt,
+# and on auto never KVM where the CPU shows no vmx/svm (a /dev/kvm that
+# QEMU opens but cannot use, as on some machines of CI's kind).
+qr=$VS_SRC/tests/vm/qemu-run
+accel() { rc=0; out=$(env "$@" "$qr" --cache "$T/vm" --print-accel 2>&1) || rc=$?; }
+accel VS_VM_ACCEL=tcg
+expect_eq "forced tcg" "qemu-run: accel tcg: VS_VM_ACCEL=tcg" "$out"
+accel VS_VM_ACCEL=kvm
+expect_eq "forced kvm" "qemu-run: accel kvm: VS_VM_ACCEL=kvm" "$out"
+accel VS_VM_ACCEL=fast
+expect_eq "bad VS_VM_ACCEL: status" 1 "$rc"
+expect_match "bad VS_VM_ACCEL: message" "auto, kvm or tcg" "$out"
+accel VS_VM_ACCEL=auto
+expect_eq "auto: status" 0 "$rc"
+if [ ! -e /dev/kvm ]; then
+    expect_eq "auto without /dev/kvm" "qemu-run: accel tcg: no /dev/kvm" "$out"
+elif ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
+    expect_match "auto with an unusable /dev/kvm" "accel tcg: .*no vmx/svm" "$out"
+else
+    expect_match "auto with a CPU that can: probed" "accel (kvm: the probe boot|tcg: .*probe boot)" "$out"
+fi
 log pass

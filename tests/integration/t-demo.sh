@@ -1,0 +1,45 @@
+# README's first command, scripts/demo, as a user runs it: a one-shot
+# command, then every ssh/scp/sftp command it prints, exactly as printed,
+# while the demo runs.  It builds into this test's own directory
+# (VSOCK_SSH_BUILD) and keeps to the Unix-socket demo (VSOCK_SSH_DEMO=unix).
+. "$(dirname "$0")/lib.sh"
+export VSOCK_SSH_BUILD=$T/build VSOCK_SSH_DEMO=unix XDG_RUNTIME_DIR=$T/xdg
+mkdir -p "$XDG_RUNTIME_DIR"
+unset VSOCK_SSH_NO_VSOCK # the demo sets it for its own server
+
+out=$("$VS_SRC/scripts/demo" echo one-shot 2>"$T/demo.err") || {
+    cat "$T/demo.err" >&2; fail "scripts/demo echo one-shot"; }
+expect_eq "demo one-shot command" one-shot "$out"
+"$VS_SRC/scripts/demo" true 2>/dev/null || fail "scripts/demo true"
+rc=0; "$VS_SRC/scripts/demo" false 2>/dev/null || rc=$?
+expect_eq "demo passes the exit status on" 1 "$rc"
+
+# The printed commands work while the demo is up.
+"$VS_SRC/scripts/demo" sleep 60 2>"$T/demo.err" &
+demo=$!
+wait_for "grep -q 'drop-in' '$T/demo.err'" 300 || { cat "$T/demo.err" >&2; fail "demo did not print its commands"; }
+n=0
+while IFS= read -r line; do
+    cmd=$(printf '%s\n' "$line" | sed -e 's/^ *//' -e 's/  *(.*$//')
+    case $cmd in
+    "ssh "*)
+        out=$(eval "$cmd echo printed-ok" </dev/null) || fail "printed command failed: $cmd"
+        expect_eq "printed: $cmd" printed-ok "$out"
+        n=$((n + 1)) ;;
+    "scp "*)
+        echo data > "$T/FILE"
+        (cd "$T" && eval "$cmd") </dev/null || fail "printed command failed: $cmd"
+        expect_eq "printed: $cmd" data "$(cat /tmp/FILE)"
+        rm -f /tmp/FILE
+        n=$((n + 1)) ;;
+    "sftp "*)
+        out=$(echo pwd | eval "$cmd" 2>&1) || fail "printed command failed: $cmd"
+        expect_match "printed: $cmd" "Remote working directory" "$out"
+        n=$((n + 1)) ;;
+    esac
+done < <(grep -E '^  (ssh|scp|sftp) ' "$T/demo.err")
+expect_eq "printed commands tried" 4 "$n"
+# bash runs its trap only after the foreground ssh: end that first.
+pkill -TERM -P "$demo" 2>/dev/null || true
+kill "$demo" 2>/dev/null; wait "$demo" 2>/dev/null || true
+log pass
