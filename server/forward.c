@@ -18,6 +18,7 @@
 
 #include <libssh/callbacks.h>
 
+#include "chanio.h"
 #include "conn.h"
 #include "log.h"
 #include "policy.h"
@@ -47,17 +48,12 @@ struct tunnel {
     struct ssh_channel_callbacks_struct cb;
     int fd;
 
-    /* client -> fd */
-    char *c2s;
-    size_t c2s_len;
-    uint32_t libssh_pending; /* data left in libssh while c2s was full */
-    bool client_eof, wr_shut;
-    /* fd -> client */
-    char *s2c;
-    uint32_t s2c_off, s2c_len;
-    bool fd_eof, eof_sent;
+    /* The channel pump (chanio.h): client -> socket, socket -> client. */
+    struct vs_chan_in in;
+    struct vs_chan_out out;
+    bool client_eof, wr_shut; /* wr_shut: the socket's write side is done */
+    bool eof_sent;
     bool remote_closed;
-    uint64_t bytes_in, bytes_out;
     int pidx;
 
     /* forwarded-tcpip: what the CHANNEL_OPEN names */
@@ -110,13 +106,13 @@ static void tunnel_free(struct tunnel *t)
         ssh_remove_channel_callbacks(t->ch, &t->cb);
         ssh_channel_free(t->ch); /* sends CLOSE if the channel is still open */
     }
-    if (t->state != TS_CONNECTING || t->bytes_in || t->bytes_out)
+    if (t->state != TS_CONNECTING || t->in.bytes || t->out.bytes)
         log_verbose("forward %u: %s closed, in %llu out %llu bytes", t->id, t->what,
-                    (unsigned long long)t->bytes_in, (unsigned long long)t->bytes_out);
-    t->f->c->bytes_in += t->bytes_in;
-    t->f->c->bytes_out += t->bytes_out;
-    free(t->c2s);
-    free(t->s2c);
+                    (unsigned long long)t->in.bytes, (unsigned long long)t->out.bytes);
+    t->f->c->bytes_in += t->in.bytes;
+    t->f->c->bytes_out += t->out.bytes;
+    vs_chan_in_free(&t->in);
+    vs_chan_out_free(&t->out);
     free(t);
 }
 
@@ -127,11 +123,10 @@ static struct tunnel *tunnel_new(struct vs_fwd *f, enum tun_kind kind)
     struct tunnel *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
-    t->c2s = malloc(VS_TUNNEL_BUF);
-    t->s2c = malloc(VS_TUNNEL_BUF);
-    if (t->c2s == NULL || t->s2c == NULL) {
-        free(t->c2s);
-        free(t->s2c);
+    if (vs_chan_in_init(&t->in, VS_TUNNEL_BUF, true) < 0 ||
+        vs_chan_out_init(&t->out, VS_TUNNEL_BUF, false, true) < 0) {
+        vs_chan_in_free(&t->in);
+        vs_chan_out_free(&t->out);
         free(t);
         return NULL;
     }
@@ -151,26 +146,9 @@ static void set_nonblock(int fd)
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Writes what c2s holds to the socket. Returns -1 once the socket refuses
- * more (the peer is gone): later data is dropped. */
-static int flush_c2s(struct tunnel *t)
+static void log_write_failed(const struct tunnel *t)
 {
-    while (t->c2s_len > 0 && !t->wr_shut) {
-        ssize_t n = send(t->fd, t->c2s, t->c2s_len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return 0;
-        if (n < 0) {
-            log_debug("forward %u: write: %s", t->id, strerror(errno));
-            t->wr_shut = true;
-            t->c2s_len = 0;
-            return -1;
-        }
-        memmove(t->c2s, t->c2s + n, t->c2s_len - (size_t)n);
-        t->c2s_len -= (size_t)n;
-    }
-    return 0;
+    log_debug("forward %u: write: %s", t->id, strerror(t->in.write_errno));
 }
 
 static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -181,41 +159,15 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
     (void)channel;
     (void)is_stderr;
 
-    if (t->wr_shut || t->fd < 0) {
-        t->libssh_pending = 0;
-        return (int)len; /* nobody will read it: keep the window moving */
+    if (t->fd < 0)
+        vs_chan_in_close(&t->in); /* nobody will read it: keep the window moving */
+    bool was_closed = t->in.closed;
+    uint32_t used = vs_chan_in_take(&t->in, t->fd, data, len);
+    if (t->in.closed && !was_closed) {
+        t->wr_shut = true;
+        log_write_failed(t);
     }
-    /* As with a session's stdin: take what fits, leave the rest in libssh
-     * (which then keeps its window closed) until the socket drains. */
-    uint32_t take = (uint32_t)(VS_TUNNEL_BUF - t->c2s_len);
-    if (take > len)
-        take = len;
-    memcpy(t->c2s + t->c2s_len, data, take);
-    t->c2s_len += take;
-    t->bytes_in += take;
-    t->libssh_pending = len - take;
-    flush_c2s(t);
-    return (int)take;
-}
-
-/* Takes back what libssh held while c2s was full. */
-static void refill_c2s(struct tunnel *t)
-{
-    while (t->libssh_pending > 0 && t->c2s_len < VS_TUNNEL_BUF && !t->wr_shut) {
-        uint32_t want = (uint32_t)(VS_TUNNEL_BUF - t->c2s_len);
-        if (want > t->libssh_pending)
-            want = t->libssh_pending;
-        int n = ssh_channel_read_nonblocking(t->ch, t->c2s + t->c2s_len, want, 0);
-        if (n <= 0) {
-            t->libssh_pending = 0;
-            break;
-        }
-        t->c2s_len += (size_t)n;
-        t->libssh_pending -= (uint32_t)n;
-        t->bytes_in += (uint64_t)n;
-        if (flush_c2s(t) < 0)
-            break;
-    }
+    return (int)used;
 }
 
 static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
@@ -247,54 +199,20 @@ static void attach_channel(struct tunnel *t, ssh_channel ch)
     ssh_set_channel_callbacks(ch, &t->cb);
 }
 
-/* Hands s2c to libssh as far as the window and a key re-exchange allow.
- * Returns 0 when all went, -EAGAIN, or -EPIPE. */
-static int flush_s2c(struct tunnel *t)
+/* Moves what the socket has to the client, within the buffer and window. */
+static void pump_out(struct tunnel *t)
 {
-    while (t->s2c_off < t->s2c_len) {
-        uint32_t win = ssh_channel_window_size(t->ch);
-        uint32_t n = t->s2c_len - t->s2c_off < win ? t->s2c_len - t->s2c_off : win;
-        if (n == 0)
-            return -EAGAIN;
-        int w = ssh_channel_write(t->ch, t->s2c + t->s2c_off, n);
-        if (w < 0)
-            return -EPIPE;
-        if (w == 0)
-            return -EAGAIN;
-        t->s2c_off += (uint32_t)w;
-        t->bytes_out += (uint64_t)w;
-    }
-    t->s2c_off = t->s2c_len = 0;
-    return 0;
-}
-
-static void pump_s2c(struct tunnel *t)
-{
-    if (t->fd_eof || t->remote_closed || t->s2c_len > 0)
+    if (t->out.eof || t->remote_closed)
         return;
-    uint32_t win = ssh_channel_window_size(t->ch);
-    size_t want = win < VS_TUNNEL_BUF ? win : VS_TUNNEL_BUF;
-    if (want == 0)
-        return;
-    ssize_t n = recv(t->fd, t->s2c, want, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n < 0) {
-        /* Reset by the far side: nothing more will come either way. */
-        log_debug("forward %u: read: %s", t->id, strerror(errno));
-        t->fd_eof = true;
-        t->wr_shut = true;
-        t->c2s_len = 0;
-        return;
-    }
-    if (n == 0) {
-        t->fd_eof = true;
-        return;
-    }
-    t->s2c_off = 0;
-    t->s2c_len = (uint32_t)n;
-    if (flush_s2c(t) == -EPIPE)
+    int r = vs_chan_out_pump(&t->out, t->ch, t->fd);
+    if (r == -EPIPE) {
         t->state = TS_DONE;
+    } else if (r == 1 && t->out.read_errno != 0) {
+        /* Reset by the far side: nothing more will come either way. */
+        log_debug("forward %u: read: %s", t->id, strerror(t->out.read_errno));
+        t->wr_shut = true;
+        vs_chan_in_close(&t->in);
+    }
 }
 
 static void tunnel_opened(struct tunnel *t)
@@ -332,16 +250,25 @@ static void tunnel_step(struct tunnel *t)
         t->state = TS_DONE;
         return;
     }
-    if (t->s2c_len > 0 && flush_s2c(t) == -EPIPE) {
+    if (t->in.overflow) {
+        log_info("forward %u: the client sent more than the channel window allows; "
+                 "disconnecting",
+                 t->id);
+        c->dead = true;
+        t->state = TS_DONE;
+        return;
+    }
+    if (vs_chan_out_pending(&t->out) && vs_chan_out_flush(&t->out, t->ch) == -EPIPE) {
         t->state = TS_DONE;
         return;
     }
     /* Half-close both ways, each once everything before it has gone. */
-    if (t->client_eof && t->c2s_len == 0 && t->libssh_pending == 0 && !t->wr_shut) {
+    if (t->client_eof && !vs_chan_in_pending(&t->in) && !t->wr_shut) {
         shutdown(t->fd, SHUT_WR);
         t->wr_shut = true;
+        vs_chan_in_close(&t->in);
     }
-    if (t->fd_eof && t->s2c_len == 0 && !t->eof_sent) {
+    if (t->out.eof && !vs_chan_out_pending(&t->out) && !t->eof_sent) {
         ssh_channel_send_eof(t->ch);
         t->eof_sent = true;
     }
@@ -859,10 +786,9 @@ int vs_fwd_poll_prepare(struct vs_fwd *f, struct pollfd *p)
             fd = t->helper_fd;
             ev = POLLIN;
         } else if (t->state == TS_OPEN) {
-            if (can_send && !t->fd_eof && !t->remote_closed && t->s2c_len == 0 &&
-                ssh_channel_window_size(t->ch) > 0)
+            if (can_send && !t->remote_closed && vs_chan_out_wants_input(&t->out, t->ch))
                 ev |= POLLIN;
-            if (!t->wr_shut && (t->c2s_len > 0 || t->libssh_pending > 0))
+            if (!t->wr_shut && vs_chan_in_pending(&t->in))
                 ev |= POLLOUT;
         }
         if (ev != 0 && fd >= 0) {
@@ -897,12 +823,12 @@ void vs_fwd_poll_handle(struct vs_fwd *f, const struct pollfd *p, int n)
         }
         if (t->state != TS_OPEN)
             continue;
-        if (re & (POLLOUT | POLLERR)) {
-            if (flush_c2s(t) == 0)
-                refill_c2s(t);
+        if ((re & (POLLOUT | POLLERR)) && vs_chan_in_pump(&t->in, t->ch, t->fd) == -EPIPE) {
+            t->wr_shut = true;
+            log_write_failed(t);
         }
         if (re & (POLLIN | POLLHUP | POLLERR))
-            pump_s2c(t);
+            pump_out(t);
     }
 }
 

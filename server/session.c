@@ -15,6 +15,7 @@
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 
+#include "chanio.h"
 #include "conn.h"
 #include "forward.h"
 #include "log.h"
@@ -45,20 +46,13 @@ struct vs_session {
     bool reaped;
     int status;
     int in_fd, out_fd, err_fd;
-    bool out_eof, err_eof, in_closed;
+    bool out_eof, err_eof;
 
-    /* Child output read but not yet taken by libssh, per stream (0 stdout,
-     * 1 stderr): during a key re-exchange ssh_channel_write() takes
-     * nothing, and the bytes must wait, not be lost. */
-    struct {
-        char data[VS_OUTPUT_CHUNK];
-        uint32_t off, len;
-    } pend[2];
-
-    /* Client input waiting for the child's stdin. */
-    char in_buf[VS_STDIN_BUF];
-    size_t in_len;
-    uint32_t libssh_pending; /* data libssh holds because in_buf was full */
+    /* The channel pump (chanio.h): client input for the child's stdin, and
+     * the child's stdout (out[0]) and stderr (out[1]).  Output that libssh
+     * did not take (window, key re-exchange) waits there, not lost. */
+    struct vs_chan_in in;
+    struct vs_chan_out out[2];
     bool client_eof;
 
     /* The end. */
@@ -67,7 +61,6 @@ struct vs_session {
     struct timespec kill_at;
     bool kill_sent;
     bool finished;
-    uint64_t bytes_in, bytes_out, bytes_err;
 
     int poll_in, poll_out, poll_err; /* indices into the round's pollfds, or -1 */
 };
@@ -113,17 +106,16 @@ static void signal_child(struct vs_session *s, int sig)
 
 static void close_input(struct vs_session *s)
 {
-    if (s->in_closed)
+    if (s->in.closed)
         return;
-    s->in_closed = true;
-    s->in_len = 0;
+    vs_chan_in_close(&s->in);
     if (s->pty_master < 0)
         s->in_fd = vs_close(s->in_fd);
 }
 
 static void close_output(struct vs_session *s, bool is_err)
 {
-    s->pend[is_err].off = s->pend[is_err].len = 0;
+    s->out[is_err].off = s->out[is_err].len = 0;
     if (is_err) {
         s->err_eof = true;
         s->err_fd = vs_close(s->err_fd);
@@ -132,7 +124,7 @@ static void close_output(struct vs_session *s, bool is_err)
     s->out_eof = true;
     if (s->pty_master >= 0) {
         /* The master carries both directions. */
-        s->in_closed = true;
+        vs_chan_in_close(&s->in);
         s->pty_master = s->in_fd = s->out_fd = vs_close(s->pty_master);
     } else {
         s->out_fd = vs_close(s->out_fd);
@@ -141,56 +133,18 @@ static void close_output(struct vs_session *s, bool is_err)
 
 /* ---- client input -> child stdin ---------------------------------------- */
 
-/* Writes what in_buf holds. Returns 0, or -1 when the child closed its end. */
-static int flush_stdin(struct vs_session *s)
-{
-    if (s->in_fd < 0)
-        return 0; /* not started yet: hold it */
-    while (s->in_len > 0) {
-        ssize_t n = write(s->in_fd, s->in_buf, s->in_len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return 0;
-        if (n < 0) {
-            /* EPIPE: the child does not read stdin; later input is dropped, as sshd does. */
-            close_input(s);
-            return -1;
-        }
-        memmove(s->in_buf, s->in_buf + n, s->in_len - (size_t)n);
-        s->in_len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Takes back what libssh held while in_buf was full. Safe here: with data
- * in its buffer, ssh_channel_read_nonblocking() does not process packets. */
-static void refill_stdin(struct vs_session *s)
-{
-    while (s->libssh_pending > 0 && s->in_len < sizeof(s->in_buf) && !s->in_closed) {
-        uint32_t want = (uint32_t)(sizeof(s->in_buf) - s->in_len);
-        if (want > s->libssh_pending)
-            want = s->libssh_pending;
-        int n = ssh_channel_read_nonblocking(s->ch, s->in_buf + s->in_len, want, 0);
-        if (n <= 0) {
-            s->libssh_pending = 0;
-            break;
-        }
-        s->in_len += (size_t)n;
-        s->libssh_pending -= (uint32_t)n;
-        s->bytes_in += (uint64_t)n;
-        if (flush_stdin(s) < 0)
-            break;
-    }
-}
-
 /* Client EOF reaches the child once everything before it has. With a PTY
  * there is no half-close: like sshd, the terminal stays open. */
 static void maybe_close_stdin(struct vs_session *s)
 {
-    if (s->client_eof && s->in_len == 0 && s->libssh_pending == 0 && s->pty_master < 0 &&
-        s->started_child)
+    if (s->client_eof && !vs_chan_in_pending(&s->in) && s->pty_master < 0 && s->started_child)
         close_input(s);
+}
+
+static void log_input_closed(const struct vs_session *s)
+{
+    log_debug("session %u: the command stopped reading its input (%s); the rest is dropped",
+              s->id, strerror(s->in.write_errno));
 }
 
 static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -199,31 +153,15 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
     struct vs_session *s = userdata;
     (void)session;
     (void)channel;
-    (void)is_stderr;
 
-    if (s->in_closed) {
-        /* Nobody will read it: consume so the window keeps moving. */
-        s->libssh_pending = 0;
+    /* A client's extended data has no reader in a session (as with sshd):
+     * consume it so the window keeps moving. */
+    if (is_stderr)
         return (int)len;
-    }
-    /* libssh hands us everything it holds, the part we left last time first.
-     * Take as much as the child's pipe and in_buf absorb now; what is left
-     * stays in libssh (and in its window) until the child reads. */
-    uint32_t used = 0;
-    while (used < len) {
-        size_t take = sizeof(s->in_buf) - s->in_len;
-        if (take == 0)
-            break;
-        if (take > len - used)
-            take = len - used;
-        memcpy(s->in_buf + s->in_len, (const char *)data + used, take);
-        s->in_len += take;
-        s->bytes_in += take;
-        used += (uint32_t)take;
-        if (flush_stdin(s) < 0)
-            return (int)len; /* child closed stdin: drop the rest */
-    }
-    s->libssh_pending = len - used;
+    bool was_closed = s->in.closed;
+    uint32_t used = vs_chan_in_take(&s->in, s->in_fd, data, len);
+    if (s->in.closed && !was_closed)
+        log_input_closed(s);
     return (int)used;
 }
 
@@ -246,78 +184,21 @@ static void on_close(ssh_session session, ssh_channel channel, void *userdata)
 
 /* ---- child output -> client -------------------------------------------- */
 
-/* Hands buffered output of one stream to libssh, as far as the client's
- * window and libssh (not in a key re-exchange) take it.  Returns 0 when all
- * of it went, -EAGAIN when some must wait, -EPIPE if the channel failed. */
-static int flush_output(struct vs_session *s, bool is_err)
-{
-    __typeof__(s->pend[0]) *b = &s->pend[is_err];
-
-    while (b->off < b->len) {
-        uint32_t win = ssh_channel_window_size(s->ch);
-        uint32_t n = b->len - b->off < win ? b->len - b->off : win;
-        if (n == 0)
-            return -EAGAIN;
-        int w = is_err ? ssh_channel_write_stderr(s->ch, b->data + b->off, n)
-                       : ssh_channel_write(s->ch, b->data + b->off, n);
-        if (w < 0) {
-            log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
-            return -EPIPE;
-        }
-        if (w == 0)
-            return -EAGAIN; /* key re-exchange in progress */
-        b->off += (uint32_t)w;
-        if (is_err)
-            s->bytes_err += (uint64_t)w;
-        else
-            s->bytes_out += (uint64_t)w;
-    }
-    b->off = b->len = 0;
-    return 0;
-}
-
-static bool output_pending(const struct vs_session *s)
-{
-    return s->pend[0].len > 0 || s->pend[1].len > 0;
-}
-
-/* Moves one stream's output from the child to the client.  Reads only when
- * nothing of that stream is waiting, and at most what the client's window
- * admits, so memory stays bounded by one chunk per stream. */
+/* Moves one stream's output from the child to the client, within one
+ * buffer per stream and the client's window. */
 static void pump_output(struct vs_session *s, bool is_err)
 {
     int fd = is_err ? s->err_fd : s->out_fd;
-    __typeof__(s->pend[0]) *b = &s->pend[is_err];
 
     if (fd < 0 || s->remote_closed)
         return;
-    int r = flush_output(s, is_err);
-    if (r < 0) {
-        if (r == -EPIPE)
-            close_output(s, is_err);
-        return;
-    }
-    uint32_t win = ssh_channel_window_size(s->ch);
-    size_t want = win < sizeof(b->data) ? win : sizeof(b->data);
-    if (want == 0)
-        return;
-    ssize_t n = read(fd, b->data, want);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        /* A PTY's master never reports EOF while a background job holds the
-         * terminal: once the shell has exited and the master is drained,
-         * the session is over (as sshd does). */
-        if (s->pty_master >= 0 && s->reaped && errno == EAGAIN)
-            close_output(s, is_err);
-        return;
-    }
-    if (n <= 0) {
-        /* EOF, or EIO from a PTY master whose slave is closed: all output read. */
-        close_output(s, is_err);
-        return;
-    }
-    b->off = 0;
-    b->len = (uint32_t)n;
-    if (flush_output(s, is_err) == -EPIPE)
+    int r = vs_chan_out_pump(&s->out[is_err], s->ch, fd);
+    if (r == -EPIPE)
+        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
+    /* A PTY's master never reports EOF while a background job holds the
+     * terminal: once the shell has exited and the master is drained, the
+     * session is over (as sshd does). */
+    if (r == 1 || r == -EPIPE || (r == -EAGAIN && s->pty_master >= 0 && s->reaped))
         close_output(s, is_err);
 }
 
@@ -448,7 +329,8 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp)
     log_info("session %u: user %s %s%s started", s->id, c->user.name, s->what,
              s->pty_master >= 0 ? " with pty" : "");
     /* Input that arrived with the request (or EOF) goes through now. */
-    flush_stdin(s);
+    if (vs_chan_in_pump(&s->in, s->ch, s->in_fd) == -EPIPE)
+        log_input_closed(s);
     maybe_close_stdin(s);
     return 0;
 }
@@ -554,8 +436,13 @@ ssh_channel vs_session_open(struct vs_conn *c)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    s->ch = ssh_channel_new(c->ssh);
-    if (s->ch == NULL) {
+    if (vs_chan_in_init(&s->in, VS_STDIN_BUF, false) < 0 ||
+        vs_chan_out_init(&s->out[0], VS_OUTPUT_CHUNK, false, false) < 0 ||
+        vs_chan_out_init(&s->out[1], VS_OUTPUT_CHUNK, true, false) < 0 ||
+        (s->ch = ssh_channel_new(c->ssh)) == NULL) {
+        vs_chan_in_free(&s->in);
+        vs_chan_out_free(&s->out[0]);
+        vs_chan_out_free(&s->out[1]);
         free(s);
         return NULL;
     }
@@ -582,11 +469,13 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
     /* Output waiting for libssh is retried by vs_session_step(); the fds
      * are not read meanwhile. */
     bool can_send = !s->remote_closed && !s->conn->dead && ssh_channel_window_size(s->ch) > 0 &&
-                    !output_pending(s);
+                    !vs_chan_out_pending(&s->out[0]) && !vs_chan_out_pending(&s->out[1]);
+    /* Input waiting in the buffer or still in libssh: wake when the child
+     * can take more, or libssh's share would never move again. */
+    bool have_input = vs_chan_in_pending(&s->in);
 
     s->poll_in = s->poll_out = s->poll_err = -1;
     if (s->pty_master >= 0) {
-        bool have_input = s->in_len > 0 || s->libssh_pending > 0;
         short ev = (short)((can_send ? POLLIN : 0) | (have_input ? POLLOUT : 0));
         if (ev != 0) {
             p[n] = (struct pollfd){.fd = s->pty_master, .events = ev};
@@ -594,9 +483,7 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
         }
         return n;
     }
-    /* Input waiting in in_buf or still in libssh: wake when the child can
-     * take more, or libssh's share would never move again. */
-    if (s->in_fd >= 0 && (s->in_len > 0 || s->libssh_pending > 0)) {
+    if (s->in_fd >= 0 && have_input) {
         p[n] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
         s->poll_in = n++;
     }
@@ -614,10 +501,11 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
 void vs_session_poll_handle(struct vs_session *s, const struct pollfd *p, int n)
 {
     if (s->poll_in >= 0 && s->poll_in < n && (p[s->poll_in].revents & (POLLOUT | POLLERR))) {
-        if (flush_stdin(s) == 0)
-            refill_stdin(s);
+        if (vs_chan_in_pump(&s->in, s->ch, s->in_fd) == -EPIPE)
+            log_input_closed(s);
         maybe_close_stdin(s);
     }
+    /* pump_output looks its fd up again: the input pump may have closed it. */
     if (s->poll_out >= 0 && s->poll_out < n &&
         (p[s->poll_out].revents & (POLLIN | POLLHUP | POLLERR)))
         pump_output(s, false);
@@ -647,8 +535,8 @@ static void log_end(const struct vs_session *s)
                  WCOREDUMP(s->status) ? " (core dumped)" : "");
     log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
              s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
-             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->bytes_in,
-             (unsigned long long)s->bytes_out, (unsigned long long)s->bytes_err,
+             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->in.bytes,
+             (unsigned long long)s->out[0].bytes, (unsigned long long)s->out[1].bytes,
              s->started_child ? (double)vs_ms_since(&s->started) / 1000.0 : 0.0);
 }
 
@@ -720,10 +608,17 @@ int vs_session_step(struct vs_session *s)
 
     if (!s->started_child)
         return -1;
+    /* A client that ignores the window: drop it (chanio.h). */
+    if (s->in.overflow && !s->conn->dead) {
+        log_info("session %u: the client sent more than the channel window allows; disconnecting",
+                 s->id);
+        s->conn->dead = true;
+        return -1;
+    }
     /* Output that libssh did not take last time (window, key re-exchange):
      * every packet the client sends brings us here again. */
     for (int e = 0; e < 2; e++)
-        if (s->pend[e].len > 0 && flush_output(s, e) == -EPIPE)
+        if (vs_chan_out_pending(&s->out[e]) && vs_chan_out_flush(&s->out[e], s->ch) == -EPIPE)
             close_output(s, e);
     /* A PTY whose shell has exited: read what is left, then stop (see pump_output). */
     if (s->reaped && !s->out_eof && s->pty_master >= 0)
@@ -759,8 +654,11 @@ void vs_session_free(struct vs_session *s)
     free(s->term);
     if (s->auth_sock[0])
         vs_fwd_agent_stop(s->conn, s->id);
-    s->conn->bytes_in += s->bytes_in;
-    s->conn->bytes_out += s->bytes_out + s->bytes_err;
+    s->conn->bytes_in += s->in.bytes;
+    s->conn->bytes_out += s->out[0].bytes + s->out[1].bytes;
+    vs_chan_in_free(&s->in);
+    vs_chan_out_free(&s->out[0]);
+    vs_chan_out_free(&s->out[1]);
     ssh_remove_channel_callbacks(s->ch, &s->cb);
     ssh_channel_free(s->ch);
     free(s);
