@@ -79,7 +79,13 @@ int main(int argc, char **argv)
     while (!ssh_channel_is_closed(ch) && !ssh_channel_is_eof(ch))
         if (ssh_channel_read(ch, buf, sizeof(buf), 1) < 0) /* stderr: discarded */
             break;
+#if LIBSSH_VERSION_INT >= SSH_VERSION_INT(0, 11, 0)
+    uint32_t exit_code = 0;
+    int status = ssh_channel_get_exit_state(ch, &exit_code, NULL, NULL) == SSH_OK ? (int)exit_code
+                                                                                   : -1;
+#else
     int status = ssh_channel_get_exit_status(ch);
+#endif
     if (exit_signal[0] != '\0')
         printf("signal %s core %d\n", exit_signal, exit_core);
     else
