@@ -144,6 +144,49 @@ static int load_config(const struct options *o, struct vs_config *c, bool runnin
     return 0;
 }
 
+/* Post-quantum key exchange methods, most preferred first.  libssh has none
+ * up to 0.11.5; where the linked libssh knows one, the server offers it
+ * ahead of the classic methods (OpenSSH 10 would pick it, and 10.1+ stops
+ * warning).  Returns the list to set, or "" to keep libssh's defaults. */
+static const char *kex_preference(void)
+{
+    static const char *const pq[] = {"mlkem768x25519-sha256", "sntrup761x25519-sha512",
+                                     "sntrup761x25519-sha512@openssh.com"};
+    static const char classic[] = "curve25519-sha256,curve25519-sha256@libssh.org,"
+                                  "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
+                                  "diffie-hellman-group18-sha512,diffie-hellman-group16-sha512,"
+                                  "diffie-hellman-group14-sha256";
+    static char list[512];
+    static bool done;
+
+    if (done)
+        return list;
+    done = true;
+    /* An unknown method is an error libssh logs; here it is the answer. */
+    int level = ssh_get_log_level();
+    ssh_set_log_level(SSH_LOG_NONE);
+    ssh_bind probe = ssh_bind_new();
+    for (size_t i = 0; probe != NULL && i < VS_ARRAY_SIZE(pq); i++)
+        if (ssh_bind_options_set(probe, SSH_BIND_OPTIONS_KEY_EXCHANGE, pq[i]) == SSH_OK)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s,", pq[i]);
+    ssh_bind_free(probe);
+    ssh_set_log_level(level);
+    if (list[0] != '\0')
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s", classic);
+    return list;
+}
+
+/* -T's line about it. */
+static void dump_kex(FILE *out)
+{
+    const char *kex = kex_preference();
+    if (*kex != '\0')
+        fprintf(out, "kexalgorithms %s\n", kex);
+    else
+        fprintf(out, "# kexalgorithms: libssh %.*s's defaults (it has no post-quantum method)\n",
+                (int)strcspn(ssh_version(0), "/"), ssh_version(0));
+}
+
 static ssh_bind new_bind(const struct vs_config *c, bool generate_keys)
 {
     ssh_bind b = ssh_bind_new();
@@ -154,6 +197,12 @@ static ssh_bind new_bind(const struct vs_config *c, bool generate_keys)
     /* Only our own configuration counts; not libssh's system-wide file. */
     ssh_bind_options_set(b, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
     ssh_bind_options_set(b, SSH_BIND_OPTIONS_BANNER, "vsock_sshd_" VS_VERSION);
+    const char *kex = kex_preference();
+    if (*kex != '\0' && ssh_bind_options_set(b, SSH_BIND_OPTIONS_KEY_EXCHANGE, kex) != SSH_OK) {
+        log_error("cannot set the key exchange methods: %s", ssh_get_error(b));
+        ssh_bind_free(b);
+        return NULL;
+    }
     if (vs_hostkey_load(c, b, generate_keys) < 0) {
         ssh_bind_free(b);
         return NULL;
@@ -336,6 +385,7 @@ int main(int argc, char **argv)
     have_cfg = true;
     if (o.dump) {
         vs_config_dump(&cfg, stdout);
+        dump_kex(stdout);
         r = 0;
         goto out;
     }

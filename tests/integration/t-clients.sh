@@ -9,8 +9,7 @@
 command -v git >/dev/null || skip "git missing (run scripts/deps)"
 start_server
 
-sed "s#@VS_PROXY_PATH@#$VS_PROXY#" "$VS_SRC/config/ssh_config.d/50-vsock-ssh.conf.in" \
-    > "$T/dropin.conf"
+cp "${VS_DROPIN:?set by ctest}" "$T/dropin.conf"
 cat > "$T/users_config" <<CONF
 Include $T/dropin.conf
 Host *

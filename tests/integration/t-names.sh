@@ -76,8 +76,7 @@ expect_match "hybrid entry" "/run/fc.sock: no such socket" "$out"
 printf 'web 42\n' > "$T/hosts"
 
 # Through ssh and the drop-in: "ssh vm/web" reaches the proxy with the name.
-sed "s#@VS_PROXY_PATH@#$VS_PROXY#" "$VS_SRC/config/ssh_config.d/50-vsock-ssh.conf.in" \
-    > "$T/dropin.conf"
+cp "${VS_DROPIN:?set by ctest}" "$T/dropin.conf"
 rc=0; err=$(ssh -F "$T/dropin.conf" -o BatchMode=yes vm/web true 2>&1 </dev/null) || rc=$?
 expect_eq "ssh vm/web: exit" 255 "$rc"
 expect_match "ssh vm/web" "CID 42 port 22" "$err"

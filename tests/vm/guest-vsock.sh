@@ -25,8 +25,7 @@ start_vsock_server() {
 
 # ssh_config: the two proxy modes by CID, and the installed drop-in's
 # "vsock/CID" names pointing at this build's proxy.
-sed "s#@VS_PROXY_PATH@#$VS_PROXY#" "$VS_SRC/config/ssh_config.d/50-vsock-ssh.conf.in" \
-    > "$T/dropin.conf"
+cp "${VS_DROPIN:?set by ctest}" "$T/dropin.conf"
 cat > "$T/ssh_config" <<CONF
 Host relay
 	ProxyCommand $VS_PROXY 1 $PORT
