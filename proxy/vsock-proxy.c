@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "fdutil.h"
 #include "names.h"
 #include "util.h"
 
@@ -72,13 +73,12 @@ static void usage(FILE *out)
             prog, prog);
 }
 
-static int remaining_ms(const struct timespec *deadline)
+/* Milliseconds left until deadline_ms (vs_now_ms() time), -1 for none. */
+static int remaining_ms(int64_t deadline_ms)
 {
-    struct timespec now;
-    if (deadline == NULL)
+    if (deadline_ms < 0)
         return -1;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    int64_t ms = deadline_ms - vs_now_ms();
     return ms < 0 ? 0 : (int)ms;
 }
 
@@ -130,7 +130,7 @@ static int connect_error(const struct vp_target *t, int err)
 
 /* Connects with an optional deadline. Returns the connected (blocking) fd or
  * -1 after printing the reason. */
-static int connect_target(const struct vp_target *t, const struct timespec *deadline)
+static int connect_target(const struct vp_target *t, int64_t deadline)
 {
     VS_CLEANUP_CLOSE int fd = -1;
     union {
@@ -190,7 +190,7 @@ static int connect_target(const struct vp_target *t, const struct timespec *dead
 
 /* Hybrid vsock: "CONNECT <port>\n", then exactly one "OK ...\n" line, read byte
  * by byte so that nothing of the stream behind it is consumed. */
-static int mux_handshake(int fd, const struct vp_target *t, const struct timespec *deadline)
+static int mux_handshake(int fd, const struct vp_target *t, int64_t deadline)
 {
     char line[MUX_LINE_MAX];
     int n = snprintf(line, sizeof(line), "CONNECT %u\n", t->port);
@@ -233,29 +233,11 @@ static int mux_handshake(int fd, const struct vp_target *t, const struct timespe
 static int pass_fd(int fd)
 {
     char byte = 0;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control = {0};
-    struct msghdr msg = {.msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-
-    ssize_t r;
-    while ((r = sendmsg(STDOUT_FILENO, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
-    if (r < 0) {
-        if (errno == ENOTSOCK)
-            return errorf(0, "--fdpass needs ssh's ProxyUseFdpass yes (stdout is not a socket)");
-        return errorf(errno, "cannot pass the connection to ssh");
-    }
+    int r = vs_send_with_fd(STDOUT_FILENO, &byte, 1, fd);
+    if (r == -ENOTSOCK)
+        return errorf(0, "--fdpass needs ssh's ProxyUseFdpass yes (stdout is not a socket)");
+    if (r < 0)
+        return errorf(-r, "cannot pass the connection to ssh");
     return 0;
 }
 
@@ -270,12 +252,6 @@ struct direction {
     char *buf;
     size_t len, off;
 };
-
-static int set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 static bool is_pipe(int fd)
 {
@@ -362,7 +338,8 @@ static int relay(int sock)
         (void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
     if (down.use_splice)
         (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
-    if (set_nonblock(STDIN_FILENO) < 0 || set_nonblock(STDOUT_FILENO) < 0 || set_nonblock(sock) < 0)
+    if (vs_set_nonblock(STDIN_FILENO) < 0 || vs_set_nonblock(STDOUT_FILENO) < 0 ||
+        vs_set_nonblock(sock) < 0)
         return errorf(errno, "fcntl");
 
     while (!up.done || !down.done) {
@@ -473,12 +450,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    struct timespec deadline_ts, *deadline = NULL;
-    if (timeout > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline_ts);
-        deadline_ts.tv_sec += timeout;
-        deadline = &deadline_ts;
-    }
+    int64_t deadline = timeout > 0 ? vs_now_ms() + (int64_t)timeout * 1000 : -1;
     VS_CLEANUP_CLOSE int fd = connect_target(&target, deadline);
     if (fd < 0)
         return 1;

@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,58 +11,14 @@
 #include <unistd.h>
 #include <utmp.h>
 
+#include "fdutil.h"
 #include "sftp_server.h"
 #include "signals.h"
+#include "user.h"
 #include "util.h"
 
 #define USER_PATH "/usr/local/bin:/usr/bin:/bin:/usr/games"
 #define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-int vs_user_lookup(const char *name, struct vs_user *out)
-{
-    struct passwd pw, *res = NULL;
-    char buf[16384];
-    int r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
-
-    if (res == NULL)
-        return r == 0 || r == ENOENT || r == ESRCH ? -ENOENT : -r;
-    struct vs_user u = {
-        .name = strdup(pw.pw_name),
-        .home = strdup(pw.pw_dir && *pw.pw_dir ? pw.pw_dir : "/"),
-        .shell = strdup(pw.pw_shell && *pw.pw_shell ? pw.pw_shell : "/bin/sh"),
-        .uid = pw.pw_uid,
-        .gid = pw.pw_gid,
-    };
-    if (u.name == NULL || u.home == NULL || u.shell == NULL) {
-        vs_user_free(&u);
-        return -ENOMEM;
-    }
-    *out = u;
-    return 0;
-}
-
-void vs_user_free(struct vs_user *u)
-{
-    free(u->name);
-    free(u->home);
-    free(u->shell);
-    memset(u, 0, sizeof(*u));
-}
-
-bool vs_shell_listed(const char *shell)
-{
-    bool found = false;
-    const char *s;
-
-    setusershell();
-    while ((s = getusershell()) != NULL)
-        if (strcmp(s, shell) == 0) {
-            found = true;
-            break;
-        }
-    endusershell();
-    return found;
-}
 
 /* ---- in the child, after fork ------------------------------------------ */
 
@@ -73,21 +27,6 @@ static void die(const char *what, int err)
 {
     dprintf(STDERR_FILENO, "vsock-sshd: %s: %s\n", what, strerror(err));
     _exit(1);
-}
-
-int vs_privileges_drop(const struct vs_user *u)
-{
-    if (geteuid() != 0)
-        /* Already this user (the connection dropped after authentication,
-         * or the server never was root): nothing to change. */
-        return getuid() == u->uid ? 0 : -EPERM;
-    if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
-        return -errno;
-    if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid)
-        return -EPERM;
-    if (u->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-        return -EPERM;
-    return 0;
 }
 
 static void drop_privileges(const struct vs_user *u)
@@ -211,10 +150,12 @@ static int make_pipe(int p[2], int our_end)
 {
     if (pipe2(p, O_CLOEXEC) < 0)
         return -errno;
-    int fl = fcntl(p[our_end], F_GETFL);
-    if (fl < 0 || fcntl(p[our_end], F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    return 0;
+    int r = vs_set_nonblock(p[our_end]);
+    if (r < 0) {
+        p[0] = vs_close(p[0]);
+        p[1] = vs_close(p[1]);
+    }
+    return r;
 }
 
 int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)

@@ -1,28 +1,12 @@
-/* Starting user code: account lookup, the login environment, and the fork
- * that drops privileges exactly once before anything of the user's runs. */
+/* Starting a session's command: the login environment, and the fork that
+ * drops privileges (user.h) before anything of the user's runs. */
 #ifndef VS_CHILD_H
 #define VS_CHILD_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct vs_user {
-    char *name, *home, *shell;
-    uid_t uid;
-    gid_t gid;
-};
-
-/* Looks up an account. Returns 0, -ENOENT if there is none, or -errno. An
- * empty shell is /bin/sh, as login(1) has it. */
-int vs_user_lookup(const char *name, struct vs_user *out);
-void vs_user_free(struct vs_user *u);
-/* True if shell is listed in /etc/shells. */
-bool vs_shell_listed(const char *shell);
-
-/* Becomes the user: initgroups, setgid, setuid, each checked, then proves
- * root cannot be regained. A process that already is the user (and not
- * root) passes unchanged. Returns 0 or -errno. */
-int vs_privileges_drop(const struct vs_user *u);
+#include "user.h"
 
 /* Upper bounds of what a client may add to a session's environment. */
 #define VS_MAX_ENV 64

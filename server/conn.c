@@ -12,18 +12,12 @@
 
 #include <libssh/callbacks.h>
 
+#include "fdutil.h"
 #include "forward.h"
 #include "log.h"
 #include "session.h"
 #include "signals.h"
 #include "util.h"
-
-int64_t vs_ms_since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
-}
 
 /* Null authentication: vsock already told us who the peer is; what remains
  * is which account the session may start as.  Once it is settled the
@@ -146,11 +140,11 @@ static int client_alive(struct vs_conn *c, bool input)
     int iv = c->cfg->client_alive_interval;
     if (iv <= 0 || c->dead || !c->authenticated)
         return -1;
-    if (input || c->alive_since.tv_sec == 0) {
-        clock_gettime(CLOCK_MONOTONIC, &c->alive_since);
+    if (input || c->alive_since_ms == 0) {
+        c->alive_since_ms = vs_now_ms();
         c->alive_unanswered = 0;
     }
-    int64_t left = (int64_t)iv * 1000 - vs_ms_since(&c->alive_since);
+    int64_t left = (int64_t)iv * 1000 - (vs_now_ms() - c->alive_since_ms);
     if (left > 0)
         return (int)left;
     if (c->alive_unanswered >= (unsigned)c->cfg->client_alive_count_max) {
@@ -161,24 +155,8 @@ static int client_alive(struct vs_conn *c, bool input)
     }
     ssh_send_keepalive(c->ssh);
     c->alive_unanswered++;
-    clock_gettime(CLOCK_MONOTONIC, &c->alive_since);
+    c->alive_since_ms = vs_now_ms();
     return iv * 1000;
-}
-
-static void format_addresses(struct vs_conn *c)
-{
-    const struct vs_peer *p = &c->peer;
-    vs_peer_format(p, c->peer_str, sizeof(c->peer_str));
-    if (p->kind == VS_PEER_VSOCK) {
-        /* The CIDs stand where OpenSSH puts IP addresses. */
-        snprintf(c->ssh_connection, sizeof(c->ssh_connection), "%u %u %u %u", p->cid, p->port,
-                 p->local_cid, p->local_port);
-        snprintf(c->ssh_client, sizeof(c->ssh_client), "%u %u %u", p->cid, p->port, p->local_port);
-    } else {
-        /* What sshd says of a peer that has no IP address. */
-        snprintf(c->ssh_connection, sizeof(c->ssh_connection), "UNKNOWN 65535 UNKNOWN 65535");
-        snprintf(c->ssh_client, sizeof(c->ssh_client), "UNKNOWN 65535 65535");
-    }
 }
 
 static void reap(struct vs_conn *c)
@@ -325,8 +303,10 @@ int vs_conn_run(const struct vs_conn_params *p)
     };
     int rc = 1;
 
-    clock_gettime(CLOCK_MONOTONIC, &c.started);
-    format_addresses(&c);
+    c.started_ms = vs_now_ms();
+    vs_peer_format(&c.peer, c.peer_str, sizeof(c.peer_str));
+    vs_peer_env(&c.peer, c.ssh_connection, sizeof(c.ssh_connection), c.ssh_client,
+                sizeof(c.ssh_client));
     vs_log_set_prefix(c.peer_str);
     if (p->cfg->login_grace_time > 0)
         alarm((unsigned)p->cfg->login_grace_time); /* SIGALRM's default action ends us */
@@ -364,7 +344,7 @@ int vs_conn_run(const struct vs_conn_params *p)
     rc = event_loop(&c) < 0 ? 1 : 0;
     log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s",
              c.user.name ? c.user.name : "-", c.total_sessions, (unsigned long long)c.bytes_in,
-             (unsigned long long)c.bytes_out, (double)vs_ms_since(&c.started) / 1000.0);
+             (unsigned long long)c.bytes_out, (double)(vs_now_ms() - c.started_ms) / 1000.0);
 out:
     if (c.event != NULL) {
         ssh_event_remove_session(c.event, c.ssh);

@@ -10,13 +10,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
 #include "child.h"
 #include "config.h"
+#include "peer.h"
 #include "policy.h"
 
 /* Authentication attempts before the connection is dropped (sshd's MaxAuthTries). */
@@ -40,9 +40,9 @@ struct vs_conn {
     struct vs_session **sessions; /* MaxSessions slots, n_sessions in use */
     unsigned n_sessions, total_sessions;
     uint64_t bytes_in, bytes_out;
-    struct timespec started;
-    struct vs_fwd *fwd;          /* forwarding state, see forward.h */
-    struct timespec alive_since; /* ClientAliveInterval: last input or ask */
+    int64_t started_ms;
+    struct vs_fwd *fwd;        /* forwarding state, see forward.h */
+    int64_t alive_since_ms;    /* ClientAliveInterval: last input or ask; 0 not yet */
     unsigned alive_unanswered;
 };
 
@@ -56,8 +56,5 @@ struct vs_conn_params {
 
 /* Runs the connection to its end. Returns the process exit status. */
 int vs_conn_run(const struct vs_conn_params *p);
-
-/* Milliseconds since t (CLOCK_MONOTONIC). */
-int64_t vs_ms_since(const struct timespec *t);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "chanio.h"
 #include "conn.h"
+#include "fdutil.h"
 #include "log.h"
 #include "policy.h"
 #include "signals.h"
@@ -137,13 +138,6 @@ static struct tunnel *tunnel_new(struct vs_fwd *f, enum tun_kind kind)
     t->pidx = -1;
     f->t[f->nt++] = t;
     return t;
-}
-
-static void set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 static void log_write_failed(const struct tunnel *t)
@@ -285,19 +279,7 @@ struct connect_result {
 
 static void send_result(int sock, const struct connect_result *r, int fd)
 {
-    char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-    struct iovec iov = {.iov_base = (void *)r, .iov_len = sizeof(*r)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof(cbuf);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
-    (void)!sendmsg(sock, &mh, MSG_NOSIGNAL);
+    (void)vs_send_with_fd(sock, r, sizeof(*r), fd);
 }
 
 /* In a child process: getaddrinfo() and connect() may block there. Tries
@@ -353,7 +335,7 @@ static int start_connect(struct tunnel *t, const char *host, uint32_t port)
         connect_helper(sp[1], host, port);
     }
     close(sp[1]);
-    set_nonblock(sp[0]);
+    vs_set_nonblock(sp[0]);
     t->helper = pid;
     t->helper_fd = sp[0];
     return 0;
@@ -390,7 +372,7 @@ static void connect_done(struct tunnel *t)
         t->state = TS_DONE;
         return;
     }
-    set_nonblock(fd);
+    vs_set_nonblock(fd);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     ssh_channel ch = ssh_message_channel_request_open_reply_accept(t->msg);

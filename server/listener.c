@@ -15,7 +15,9 @@
 #include <linux/vm_sockets.h>
 
 #include "conn.h"
+#include "fdutil.h"
 #include "log.h"
+#include "peer.h"
 #include "signals.h"
 #include "util.h"
 
@@ -37,40 +39,6 @@ struct listener_state {
     struct pollfd *pfd;  /* poll set, rebuilt each round */
     size_t *owner;       /* child index for each startup fd in pfd */
 };
-
-int vs_peer_from_socket(int fd, struct vs_peer *out)
-{
-    union {
-        struct sockaddr sa;
-        struct sockaddr_vm vm;
-        struct sockaddr_un un;
-    } peer = {0}, local = {0};
-    socklen_t plen = sizeof(peer), llen = sizeof(local);
-    struct vs_peer p = {0};
-
-    if (getpeername(fd, &peer.sa, &plen) < 0 || getsockname(fd, &local.sa, &llen) < 0)
-        return -errno;
-    if (peer.sa.sa_family == AF_VSOCK) {
-        p.kind = VS_PEER_VSOCK;
-        p.cid = peer.vm.svm_cid;
-        p.port = peer.vm.svm_port;
-        p.local_cid = local.vm.svm_cid;
-        p.local_port = local.vm.svm_port;
-    } else if (peer.sa.sa_family == AF_UNIX) {
-        struct ucred cred;
-        socklen_t clen = sizeof(cred);
-        p.kind = VS_PEER_UNIX;
-        p.uid = (uid_t)-1;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-            p.uid = cred.uid;
-            p.pid = cred.pid;
-        }
-    } else {
-        return -EAFNOSUPPORT;
-    }
-    *out = p;
-    return 0;
-}
 
 static int open_unix(const struct vs_listen_addr *a)
 {
@@ -206,18 +174,9 @@ static void handle_connection(struct listener_state *st, int fd)
     const struct vs_config *c = st->p->cfg;
     struct vs_peer peer;
     struct child ch = {.startup_fd = -1};
-    const char *why = NULL;
     int startup[2];
 
-    int r = vs_peer_from_socket(fd, &peer);
-    if (r < 0) {
-        log_error_errno(r, "Cannot identify a connection's peer");
-        vs_close(fd);
-        return;
-    }
-    vs_peer_format(&peer, ch.peer, sizeof(ch.peer));
-    if (!vs_peer_allowed(c, &peer, &why)) {
-        log_info("refused connection from %s: %s", ch.peer, why);
+    if (vs_peer_admit(c, fd, &peer, ch.peer, sizeof(ch.peer)) < 0) {
         vs_close(fd);
         return;
     }
@@ -265,7 +224,7 @@ static void handle_connection(struct listener_state *st, int fd)
     vs_close(startup[1]);
     ch.pid = pid;
     ch.startup_fd = startup[0];
-    fcntl(ch.startup_fd, F_SETFL, O_NONBLOCK);
+    vs_set_nonblock(ch.startup_fd);
     if (add_child(st, &ch) < 0) {
         /* Cannot track it: it runs on, only MaxStartups does not count it. */
         vs_close(ch.startup_fd);

@@ -9,7 +9,6 @@
 #include <libssh/server.h>
 
 #include "config.h"
-#include "policy.h"
 
 /* Reloads the configuration into *cfg and a fresh bind into *bind; returns
  * 0, or a negative errno after logging why (the old ones stay in force). */
@@ -25,11 +24,5 @@ struct vs_listener_params {
 /* Opens the configured listeners and serves until SIGTERM or SIGINT.
  * Returns 0 or a negative errno. */
 int vs_listener_run(const struct vs_listener_params *p);
-
-/* Describes a connected socket's peer (vsock or Unix). Returns 0 or -errno. */
-int vs_peer_from_socket(int fd, struct vs_peer *out);
-
-/* Environment variable that forbids AF_VSOCK sockets (a guard for test
- * machines whose own vsock peer is not ours to talk to). */
 
 #endif

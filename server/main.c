@@ -277,7 +277,6 @@ static int daemonize(void)
 static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
 {
     struct vs_peer peer;
-    const char *why = NULL;
     char peer_str[64];
     int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 
@@ -290,14 +289,8 @@ static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
         dup2(null, STDOUT_FILENO);
         vs_close(null);
     }
-    int r = vs_peer_from_socket(fd, &peer);
-    if (r < 0) {
-        vs_close(fd);
-        return log_error_errno(r, "inetd mode: standard input is not a vsock or Unix socket");
-    }
-    vs_peer_format(&peer, peer_str, sizeof(peer_str));
-    if (!vs_peer_allowed(cfg, &peer, &why)) {
-        log_info("refused connection from %s: %s", peer_str, why);
+    /* The peer first: a refused one costs no more than this. */
+    if (vs_peer_admit(cfg, fd, &peer, peer_str, sizeof(peer_str)) < 0) {
         vs_close(fd);
         return -EPERM;
     }

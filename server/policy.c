@@ -7,38 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why)
-{
-    const char *dummy;
-    if (why == NULL)
-        why = &dummy;
-    if (peer->kind == VS_PEER_UNIX)
-        return true;
-
-    bool local = peer->cid == VS_VMADDR_CID_LOCAL || peer->cid == peer->local_cid;
-    for (unsigned i = 0; i < c->n_allow_peers; i++)
-        if (c->allow_peers[i] == peer->cid)
-            return true;
-    if (local) {
-        *why = "connection from inside this machine (list its CID in AllowPeers to admit it)";
-        return false;
-    }
-    if (c->allow_peers_any)
-        return true;
-    *why = "CID not in AllowPeers";
-    return false;
-}
-
-void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len)
-{
-    if (peer->kind == VS_PEER_VSOCK)
-        snprintf(buf, len, "vsock:%u:%u", peer->cid, peer->port);
-    else if (peer->uid == (uid_t)-1)
-        snprintf(buf, len, "unix");
-    else
-        snprintf(buf, len, "unix:uid=%ld,pid=%ld", (long)peer->uid, (long)peer->pid);
-}
-
 static bool match_any(char *const *patterns, unsigned n, const char *name)
 {
     for (unsigned i = 0; i < n; i++)

@@ -1,6 +1,7 @@
-/* Who may connect and which users a session may start as: the security
- * boundary of null authentication. Pure decisions, no I/O, so they are
- * unit-tested as tables. */
+/* Which users a session may start as, which variables and forwards it may
+ * have: with the peer's admission (peer.h), the security boundary of null
+ * authentication. Pure decisions, no I/O, so they are unit-tested as
+ * tables. */
 #ifndef VS_POLICY_H
 #define VS_POLICY_H
 
@@ -9,26 +10,6 @@
 #include <sys/types.h>
 
 #include "config.h"
-
-enum vs_peer_kind { VS_PEER_VSOCK, VS_PEER_UNIX };
-
-struct vs_peer {
-    enum vs_peer_kind kind;
-    uint32_t cid, port;             /* vsock: the peer's address */
-    uint32_t local_cid, local_port; /* vsock: our address on this connection */
-    uid_t uid;                      /* unix: SO_PEERCRED, (uid_t)-1 if unknown */
-    pid_t pid;
-};
-
-/* Returns true if the peer may connect. A vsock peer is the host (CID 2) by
- * default; a connection from inside this guest (CID 1, or our own CID) is
- * admitted only when that CID is listed explicitly, never by "any". A Unix
- * socket peer is admitted: the socket's file mode is that boundary. *why gets
- * a static reason when refused. */
-bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why);
-
-/* Formats the peer for logs: "vsock:CID:PORT" or "unix:uid=U,pid=P". */
-void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len);
 
 struct vs_user_facts {
     const char *name;

@@ -17,6 +17,7 @@
 
 #include "chanio.h"
 #include "conn.h"
+#include "fdutil.h"
 #include "forward.h"
 #include "log.h"
 #include "policy.h"
@@ -28,7 +29,7 @@ struct vs_session {
     ssh_channel ch;
     struct ssh_channel_callbacks_struct cb;
     unsigned id;
-    struct timespec started;
+    int64_t started_ms;
 
     /* Requests before the start. */
     bool started_child;
@@ -57,8 +58,8 @@ struct vs_session {
 
     /* The end. */
     bool remote_closed; /* the client sent CLOSE */
-    bool hung_up;       /* SIGHUP sent; SIGKILL at kill_at */
-    struct timespec kill_at;
+    bool hung_up;       /* SIGHUP sent; SIGKILL at kill_at_ms */
+    int64_t kill_at_ms;
     bool kill_sent;
     bool finished;
 
@@ -228,7 +229,7 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
     }
     fcntl(s->pty_master, F_SETFD, FD_CLOEXEC);
     fcntl(s->pty_slave, F_SETFD, FD_CLOEXEC);
-    fcntl(s->pty_master, F_SETFL, fcntl(s->pty_master, F_GETFL) | O_NONBLOCK);
+    vs_set_nonblock(s->pty_master);
     free(s->term);
     s->term = strndup(term ? term : "", 256);
     log_debug("session %u: pty %s term %s %dx%d", s->id, s->tty_name, s->term, cols, rows);
@@ -325,7 +326,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp)
         s->out_fd = sp.out_fd;
         s->err_fd = sp.err_fd;
     }
-    clock_gettime(CLOCK_MONOTONIC, &s->started);
+    s->started_ms = vs_now_ms();
     log_info("session %u: user %s %s%s started", s->id, c->user.name, s->what,
              s->pty_master >= 0 ? " with pty" : "");
     /* Input that arrived with the request (or EOF) goes through now. */
@@ -537,7 +538,7 @@ static void log_end(const struct vs_session *s)
              s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
              result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->in.bytes,
              (unsigned long long)s->out[0].bytes, (unsigned long long)s->out[1].bytes,
-             s->started_child ? (double)vs_ms_since(&s->started) / 1000.0 : 0.0);
+             s->started_child ? (double)(vs_now_ms() - s->started_ms) / 1000.0 : 0.0);
 }
 
 /* The end, in the order clients need: all data was written before this is
@@ -560,13 +561,7 @@ void vs_session_hangup(struct vs_session *s)
     if (s->hung_up)
         return;
     s->hung_up = true;
-    clock_gettime(CLOCK_MONOTONIC, &s->kill_at);
-    s->kill_at.tv_sec += VS_HANGUP_GRACE_MS / 1000;
-    s->kill_at.tv_nsec += (VS_HANGUP_GRACE_MS % 1000) * 1000000L;
-    if (s->kill_at.tv_nsec >= 1000000000L) {
-        s->kill_at.tv_sec++;
-        s->kill_at.tv_nsec -= 1000000000L;
-    }
+    s->kill_at_ms = vs_now_ms() + VS_HANGUP_GRACE_MS;
     /* Nobody is left to read the output or write the input. */
     close_input(s);
     close_output(s, false);
@@ -592,10 +587,7 @@ int vs_session_step(struct vs_session *s)
             log_end(s);
             return -1;
         }
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t ms =
-            (s->kill_at.tv_sec - now.tv_sec) * 1000 + (s->kill_at.tv_nsec - now.tv_nsec) / 1000000;
+        int64_t ms = s->kill_at_ms - vs_now_ms();
         if (ms > 0)
             return (int)ms;
         if (!s->kill_sent) {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdutil.h"
 #include "util.h"
 
 /* Largest reply any request produces: a READ's data or a directory batch. */
@@ -859,12 +860,6 @@ static int pump(struct srv *s)
     return 0;
 }
 
-static int set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
-}
-
 int vs_sftp_serve(int in_fd, int out_fd, const char *home)
 {
     struct srv *s = calloc(1, sizeof(*s));
@@ -877,7 +872,7 @@ int vs_sftp_serve(int in_fd, int out_fd, const char *home)
         s->h[i].fd = -1;
     s->in = malloc(VS_SFTP_IN_BUF);
     s->out = malloc(VS_SFTP_OUT_BUF);
-    if (s->in == NULL || s->out == NULL || set_nonblock(in_fd) < 0 || set_nonblock(out_fd) < 0)
+    if (s->in == NULL || s->out == NULL || vs_set_nonblock(in_fd) < 0 || vs_set_nonblock(out_fd) < 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
 

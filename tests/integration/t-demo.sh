@@ -41,5 +41,6 @@ done < <(grep -E '^  (ssh|scp|sftp) ' "$T/demo.err")
 expect_eq "printed commands tried" 4 "$n"
 # bash runs its trap only after the foreground ssh: end that first.
 pkill -TERM -P "$demo" 2>/dev/null || true
-kill "$demo" 2>/dev/null; wait "$demo" 2>/dev/null || true
+kill "$demo" 2>/dev/null || true
+wait "$demo" 2>/dev/null || true
 log pass

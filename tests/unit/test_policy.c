@@ -4,6 +4,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "peer.h"
 #include "policy.h"
 
 static void config_from(struct vs_config *c, const char *const *lines)

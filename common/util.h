@@ -1,5 +1,5 @@
-/* Small helpers shared by vsock-sshd and vsock-proxy. Header-only on purpose:
- * both programs include it, neither links the other's objects. */
+/* Small helpers shared by vsock-sshd and vsock-proxy (header-only; the
+ * ones with a body of their own are in fdutil.h). */
 #ifndef VS_UTIL_H
 #define VS_UTIL_H
 

@@ -1,0 +1,107 @@
+#include "peer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <linux/vm_sockets.h>
+
+#include "log.h"
+
+int vs_peer_from_socket(int fd, struct vs_peer *out)
+{
+    union {
+        struct sockaddr sa;
+        struct sockaddr_vm vm;
+        struct sockaddr_un un;
+    } peer = {0}, local = {0};
+    socklen_t plen = sizeof(peer), llen = sizeof(local);
+    struct vs_peer p = {0};
+
+    if (getpeername(fd, &peer.sa, &plen) < 0 || getsockname(fd, &local.sa, &llen) < 0)
+        return -errno;
+    if (peer.sa.sa_family == AF_VSOCK) {
+        p.kind = VS_PEER_VSOCK;
+        p.cid = peer.vm.svm_cid;
+        p.port = peer.vm.svm_port;
+        p.local_cid = local.vm.svm_cid;
+        p.local_port = local.vm.svm_port;
+    } else if (peer.sa.sa_family == AF_UNIX) {
+        struct ucred cred;
+        socklen_t clen = sizeof(cred);
+        p.kind = VS_PEER_UNIX;
+        p.uid = (uid_t)-1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+            p.uid = cred.uid;
+            p.pid = cred.pid;
+        }
+    } else {
+        return -EAFNOSUPPORT;
+    }
+    *out = p;
+    return 0;
+}
+
+bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why)
+{
+    const char *dummy;
+    if (why == NULL)
+        why = &dummy;
+    if (peer->kind == VS_PEER_UNIX)
+        return true;
+
+    bool local = peer->cid == VS_VMADDR_CID_LOCAL || peer->cid == peer->local_cid;
+    for (unsigned i = 0; i < c->n_allow_peers; i++)
+        if (c->allow_peers[i] == peer->cid)
+            return true;
+    if (local) {
+        *why = "connection from inside this machine (list its CID in AllowPeers to admit it)";
+        return false;
+    }
+    if (c->allow_peers_any)
+        return true;
+    *why = "CID not in AllowPeers";
+    return false;
+}
+
+void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len)
+{
+    if (peer->kind == VS_PEER_VSOCK)
+        snprintf(buf, len, "vsock:%u:%u", peer->cid, peer->port);
+    else if (peer->uid == (uid_t)-1)
+        snprintf(buf, len, "unix");
+    else
+        snprintf(buf, len, "unix:uid=%ld,pid=%ld", (long)peer->uid, (long)peer->pid);
+}
+
+int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char *name,
+                  size_t namelen)
+{
+    const char *why = NULL;
+    int r = vs_peer_from_socket(fd, peer);
+    if (r == -ENOTSOCK || r == -EAFNOSUPPORT)
+        return log_error_errno(r, "The connection is not a vsock or Unix socket");
+    if (r < 0)
+        return log_error_errno(r, "Cannot identify a connection's peer");
+    vs_peer_format(peer, name, namelen);
+    if (!vs_peer_allowed(c, peer, &why)) {
+        log_info("refused connection from %s: %s", name, why);
+        return -EPERM;
+    }
+    return 0;
+}
+
+void vs_peer_env(const struct vs_peer *p, char *connection, size_t clen, char *client,
+                 size_t cllen)
+{
+    if (p->kind == VS_PEER_VSOCK) {
+        /* The CIDs stand where OpenSSH puts IP addresses. */
+        snprintf(connection, clen, "%u %u %u %u", p->cid, p->port, p->local_cid, p->local_port);
+        snprintf(client, cllen, "%u %u %u", p->cid, p->port, p->local_port);
+    } else {
+        /* What sshd says of a peer that has no IP address. */
+        snprintf(connection, clen, "UNKNOWN 65535 UNKNOWN 65535");
+        snprintf(client, cllen, "UNKNOWN 65535 65535");
+    }
+}

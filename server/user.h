@@ -1,0 +1,27 @@
+/* Accounts: looking one up, and becoming it (the privilege drop, done
+ * exactly once, checked, before any user code or user-owned path). */
+#ifndef VS_USER_H
+#define VS_USER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct vs_user {
+    char *name, *home, *shell;
+    uid_t uid;
+    gid_t gid;
+};
+
+/* Looks up an account. Returns 0, -ENOENT if there is none, or -errno. An
+ * empty shell is /bin/sh, as login(1) has it. */
+int vs_user_lookup(const char *name, struct vs_user *out);
+void vs_user_free(struct vs_user *u);
+/* True if shell is listed in /etc/shells. */
+bool vs_shell_listed(const char *shell);
+
+/* Becomes the user: initgroups, setgid, setuid, each checked, then proves
+ * root cannot be regained. A process that already is the user (and not
+ * root) passes unchanged. Returns 0 or -errno. */
+int vs_privileges_drop(const struct vs_user *u);
+
+#endif
