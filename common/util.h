@@ -64,12 +64,6 @@ static inline void vs_closep(int *fd)
         (fd) = -1;                                                                                 \
         _t;                                                                                        \
     })
-#define VS_TAKE_PTR(p)                                                                             \
-    ({                                                                                             \
-        __typeof__(p) _t = (p);                                                                    \
-        (p) = NULL;                                                                                \
-        _t;                                                                                        \
-    })
 
 /* When set, neither program opens or listens on AF_VSOCK: the test suite runs
  * on machines that are themselves VMs whose vsock peer is not ours. */

@@ -50,27 +50,28 @@ static int errorf(int err, const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: %s [--fdpass] [--timeout SEC] TARGET [PORT]\n"
-            "\n"
-            "Connects ssh to a virtual machine over vsock. TARGET is one of:\n"
-            "  CID, vsock/CID, vsock%%CID        AF_VSOCK, PORT defaults to 22\n"
-            "  unix/PATH, unix%%PATH, unix:PATH   a Unix socket (PORT is ignored)\n"
-            "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
-            "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE "\n"
-            "                                    (NAME TARGET [PORT] lines; " VP_NAMES_ENV "=FILE\n"
-            "                                    reads another), then libvirt's domains\n"
-            "\n"
-            "scp, rsync, sftp, sshfs and git read a '/' before the ':' as a local path:\n"
-            "with them use vsock%%CID or vm%%NAME (a names-file entry for a socket path).\n"
-            "\n"
-            "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
-            "  --timeout SEC   give up connecting after SEC seconds\n"
-            "  --help, --version\n"
-            "\n"
-            "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n"
-            "Exit status: 0 connected (or passed on), 1 cannot connect, 2 bad arguments or names.\n",
-            prog, prog);
+    fprintf(
+        out,
+        "usage: %s [--fdpass] [--timeout SEC] TARGET [PORT]\n"
+        "\n"
+        "Connects ssh to a virtual machine over vsock. TARGET is one of:\n"
+        "  CID, vsock/CID, vsock%%CID        AF_VSOCK, PORT defaults to 22\n"
+        "  unix/PATH, unix%%PATH, unix:PATH   a Unix socket (PORT is ignored)\n"
+        "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
+        "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE "\n"
+        "                                    (NAME TARGET [PORT] lines; " VP_NAMES_ENV "=FILE\n"
+        "                                    reads another), then libvirt's domains\n"
+        "\n"
+        "scp, rsync, sftp, sshfs and git read a '/' before the ':' as a local path:\n"
+        "with them use vsock%%CID or vm%%NAME (a names-file entry for a socket path).\n"
+        "\n"
+        "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
+        "  --timeout SEC   give up connecting after SEC seconds\n"
+        "  --help, --version\n"
+        "\n"
+        "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n"
+        "Exit status: 0 connected (or passed on), 1 cannot connect, 2 bad arguments or names.\n",
+        prog, prog);
 }
 
 /* Milliseconds left until deadline_ms (vs_now_ms() time), -1 for none. */

@@ -630,24 +630,15 @@ void vs_config_free(struct vs_config *c)
 /* OpenSSH sshd keywords about keys and passwords, which people copy from
  * an sshd_config: accepted with a warning, as sshd does for deprecated ones. */
 static const char *const auth_keywords[] = {
-    "AuthenticationMethods",
-    "AuthorizedKeysCommand",
-    "AuthorizedKeysCommandUser",
-    "AuthorizedKeysFile",
-    "AuthorizedPrincipalsCommand",
-    "AuthorizedPrincipalsCommandUser",
-    "AuthorizedPrincipalsFile",
-    "ChallengeResponseAuthentication",
-    "GSSAPIAuthentication",
-    "HostbasedAcceptedAlgorithms",
-    "HostbasedAuthentication",
-    "KbdInteractiveAuthentication",
-    "KerberosAuthentication",
-    "PasswordAuthentication",
-    "PermitEmptyPasswords",
-    "PubkeyAcceptedAlgorithms",
-    "PubkeyAcceptedKeyTypes",
-    "PubkeyAuthentication",
+    "AuthenticationMethods",       "AuthorizedKeysCommand",
+    "AuthorizedKeysCommandUser",   "AuthorizedKeysFile",
+    "AuthorizedPrincipalsCommand", "AuthorizedPrincipalsCommandUser",
+    "AuthorizedPrincipalsFile",    "ChallengeResponseAuthentication",
+    "GSSAPIAuthentication",        "HostbasedAcceptedAlgorithms",
+    "HostbasedAuthentication",     "KbdInteractiveAuthentication",
+    "KerberosAuthentication",      "PasswordAuthentication",
+    "PermitEmptyPasswords",        "PubkeyAcceptedAlgorithms",
+    "PubkeyAcceptedKeyTypes",      "PubkeyAuthentication",
     "TrustedUserCAKeys",
 };
 
@@ -862,6 +853,8 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
     fprintf(out, "allowtcpforwarding %s\n", directions_name(c->allow_tcp_forwarding));
     fprintf(out, "allowstreamlocalforwarding %s\n",
             directions_name(c->allow_streamlocal_forwarding));
+    fprintf(out, "# allowstreamlocalforwarding has no effect: Unix-socket forwarding is refused "
+                 "whatever it says (libssh does not pass those requests' arguments to servers)\n");
     fprintf(out, "allowagentforwarding %s\n", c->allow_agent_forwarding ? "yes" : "no");
     fprintf(out, "gatewayports %s\n",
             c->gateway_ports == VS_GW_YES               ? "yes"

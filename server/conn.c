@@ -193,16 +193,14 @@ static int event_loop(struct vs_conn *c)
 {
     size_t max_fds =
         2 + (size_t)c->cfg->max_sessions * VS_SESSION_MAX_POLLFDS + vs_fwd_max_pollfds(c->cfg);
-    struct pollfd *pfd = calloc(max_fds, sizeof(*pfd));
-    struct poll_slot *slots = calloc((size_t)c->cfg->max_sessions + 1, sizeof(*slots));
+    VS_CLEANUP_FREE struct pollfd *pfd = calloc(max_fds, sizeof(*pfd));
+    VS_CLEANUP_FREE struct poll_slot *slots =
+        calloc((size_t)c->cfg->max_sessions + 1, sizeof(*slots));
     int ssh_fd = ssh_get_fd(c->ssh);
 
     c->sessions = calloc((size_t)c->cfg->max_sessions + 1, sizeof(*c->sessions));
-    if (pfd == NULL || slots == NULL || c->sessions == NULL) {
-        free(pfd);
-        free(slots);
+    if (pfd == NULL || slots == NULL || c->sessions == NULL)
         return -ENOMEM;
-    }
     bool input = false;
     for (;;) {
         int n = 0, n_slots = 0;
@@ -248,8 +246,6 @@ static int event_loop(struct vs_conn *c)
         if (poll(pfd, (nfds_t)n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
-            free(pfd);
-            free(slots);
             return log_error_errno(-errno, "poll");
         }
 
@@ -289,8 +285,6 @@ static int event_loop(struct vs_conn *c)
         vs_fwd_poll_handle(c->fwd, &pfd[fwd_base], n - fwd_base);
         check_alive(c);
     }
-    free(pfd);
-    free(slots);
     return 0;
 }
 
@@ -301,7 +295,7 @@ int vs_conn_run(const struct vs_conn_params *p)
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
     };
-    int rc = 1;
+    int rc = -EIO;
 
     c.started_ms = vs_now_ms();
     vs_peer_format(&c.peer, c.peer_str, sizeof(c.peer_str));
@@ -341,7 +335,7 @@ int vs_conn_run(const struct vs_conn_params *p)
         log_error("cannot create the event loop");
         goto out;
     }
-    rc = event_loop(&c) < 0 ? 1 : 0;
+    rc = event_loop(&c);
     log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s",
              c.user.name ? c.user.name : "-", c.total_sessions, (unsigned long long)c.bytes_in,
              (unsigned long long)c.bytes_out, (double)(vs_now_ms() - c.started_ms) / 1000.0);

@@ -41,8 +41,8 @@ struct vs_conn {
     unsigned n_sessions, total_sessions;
     uint64_t bytes_in, bytes_out;
     int64_t started_ms;
-    struct vs_fwd *fwd;        /* forwarding state, see forward.h */
-    int64_t alive_since_ms;    /* ClientAliveInterval: last input or ask; 0 not yet */
+    struct vs_fwd *fwd;     /* forwarding state, see forward.h */
+    int64_t alive_since_ms; /* ClientAliveInterval: last input or ask; 0 not yet */
     unsigned alive_unanswered;
 };
 
@@ -54,7 +54,8 @@ struct vs_conn_params {
     int auth_notify_fd; /* written and closed once authenticated; -1 for none */
 };
 
-/* Runs the connection to its end. Returns the process exit status. */
+/* Runs the connection to its end. Returns 0, or a negative errno when it
+ * could not be set up or its loop failed (logged). */
 int vs_conn_run(const struct vs_conn_params *p);
 
 #endif

@@ -64,10 +64,12 @@ struct tunnel {
     uint32_t orig_port;
 };
 
-enum listener_kind { LS_FREE, LS_TCP, LS_AGENT };
+/* A socket this connection listens on for the client: ssh -R (tcp) or the
+ * agent socket of ssh -A. */
+enum fwd_listener_kind { LS_FREE, LS_TCP, LS_AGENT };
 
-struct listener {
-    enum listener_kind kind;
+struct fwd_listener {
+    enum fwd_listener_kind kind;
     int fd[2];
     int nfd;
     int pidx[2];
@@ -81,7 +83,7 @@ struct vs_fwd {
     struct vs_conn *c;
     struct tunnel **t;
     unsigned nt, max_t;
-    struct listener *l;
+    struct fwd_listener *l;
     unsigned max_l;
     unsigned next_id;
 };
@@ -457,7 +459,7 @@ void vs_fwd_channel_open(struct vs_conn *c, ssh_message msg)
 
 /* ---- listeners: tcpip-forward ------------------------------------------ */
 
-static void listener_close(struct listener *l)
+static void fwd_listener_close(struct fwd_listener *l)
 {
     for (int i = 0; i < l->nfd; i++)
         vs_close(l->fd[i]);
@@ -465,10 +467,10 @@ static void listener_close(struct listener *l)
         unlink(l->path);
         rmdir(l->dir);
     }
-    *l = (struct listener){.kind = LS_FREE};
+    *l = (struct fwd_listener){.kind = LS_FREE};
 }
 
-static struct listener *listener_slot(struct vs_fwd *f, enum listener_kind kind)
+static struct fwd_listener *fwd_listener_slot(struct vs_fwd *f, enum fwd_listener_kind kind)
 {
     unsigned tcp = 0;
     for (unsigned i = 0; i < f->max_l; i++)
@@ -477,7 +479,7 @@ static struct listener *listener_slot(struct vs_fwd *f, enum listener_kind kind)
         return NULL;
     for (unsigned i = 0; i < f->max_l; i++)
         if (f->l[i].kind == LS_FREE) {
-            f->l[i] = (struct listener){.kind = kind, .fd = {-1, -1}, .pidx = {-1, -1}};
+            f->l[i] = (struct fwd_listener){.kind = kind, .fd = {-1, -1}, .pidx = {-1, -1}};
             return &f->l[i];
         }
     return NULL;
@@ -523,7 +525,7 @@ static int bind_one(int family, const void *addr, uint32_t port, uint32_t *bound
 /* Binds what GatewayPorts makes of the client's address: loopback (no),
  * every address (yes), or the address itself (clientspecified). Port 0
  * takes the port the first bind got for the others too. */
-static int listen_tcp(struct vs_fwd *f, struct listener *l)
+static int listen_tcp(struct vs_fwd *f, struct fwd_listener *l)
 {
     struct in_addr v4;
     struct in6_addr v6;
@@ -586,7 +588,7 @@ static void tcpip_forward(struct vs_fwd *f, ssh_message msg)
         log_info("refused tcpip-forward on %s port %d: not in PermitListen", host, port);
         goto refuse;
     }
-    struct listener *l = listener_slot(f, LS_TCP);
+    struct fwd_listener *l = fwd_listener_slot(f, LS_TCP);
     if (l == NULL) {
         log_info("refused tcpip-forward on %s port %d: MaxForwards (%d) reached", host, port,
                  cfg(f)->max_forwards);
@@ -597,7 +599,7 @@ static void tcpip_forward(struct vs_fwd *f, ssh_message msg)
     int r = listen_tcp(f, l);
     if (r < 0) {
         log_info("refused tcpip-forward on %s port %d: %s", host, port, strerror(-r));
-        listener_close(l);
+        fwd_listener_close(l);
         goto refuse;
     }
     log_info("listening for forwarded connections on %s port %u", host, l->port);
@@ -613,11 +615,11 @@ static void cancel_tcpip_forward(struct vs_fwd *f, ssh_message msg)
     int port = ssh_message_global_request_port(msg);
 
     for (unsigned i = 0; i < f->max_l; i++) {
-        struct listener *l = &f->l[i];
+        struct fwd_listener *l = &f->l[i];
         if (l->kind == LS_TCP && strcmp(l->host, addr ? addr : "") == 0 &&
             (l->port == (uint32_t)port || l->req_port == (uint32_t)port)) {
             log_info("cancelled the forward on %s port %u", l->host, l->port);
-            listener_close(l);
+            fwd_listener_close(l);
             ssh_message_global_request_reply_success(msg, 0);
             return;
         }
@@ -645,7 +647,7 @@ void vs_fwd_global_request(struct vs_conn *c, ssh_message msg)
     ssh_message_reply_default(msg);
 }
 
-static void accept_on(struct vs_fwd *f, struct listener *l, int fd)
+static void accept_on(struct vs_fwd *f, struct fwd_listener *l, int fd)
 {
     union {
         struct sockaddr sa;
@@ -701,7 +703,7 @@ int vs_fwd_agent_start(struct vs_conn *c, unsigned session_id, char *path, size_
     for (unsigned i = 0; i < f->max_l; i++)
         if (f->l[i].kind == LS_AGENT && f->l[i].session_id == session_id)
             return -EEXIST;
-    struct listener *l = listener_slot(f, LS_AGENT);
+    struct fwd_listener *l = fwd_listener_slot(f, LS_AGENT);
     if (l == NULL)
         return -ENOSPC;
     l->session_id = session_id;
@@ -709,7 +711,7 @@ int vs_fwd_agent_start(struct vs_conn *c, unsigned session_id, char *path, size_
     snprintf(l->dir, sizeof(l->dir), "/tmp/ssh-XXXXXXXXXX");
     if (mkdtemp(l->dir) == NULL) {
         int e = -errno;
-        *l = (struct listener){.kind = LS_FREE};
+        *l = (struct fwd_listener){.kind = LS_FREE};
         return e;
     }
     snprintf(l->path, sizeof(l->path), "%s/agent.%d", l->dir, (int)getpid());
@@ -723,7 +725,7 @@ int vs_fwd_agent_start(struct vs_conn *c, unsigned session_id, char *path, size_
     umask(old);
     if (r < 0) {
         vs_close(fd);
-        listener_close(l);
+        fwd_listener_close(l);
         return r;
     }
     l->fd[l->nfd++] = fd;
@@ -737,7 +739,7 @@ void vs_fwd_agent_stop(struct vs_conn *c, unsigned session_id)
     struct vs_fwd *f = c->fwd;
     for (unsigned i = 0; f != NULL && i < f->max_l; i++)
         if (f->l[i].kind == LS_AGENT && f->l[i].session_id == session_id)
-            listener_close(&f->l[i]);
+            fwd_listener_close(&f->l[i]);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -753,7 +755,7 @@ int vs_fwd_poll_prepare(struct vs_fwd *f, struct pollfd *p)
     bool can_send = !f->c->dead;
 
     for (unsigned i = 0; i < f->max_l; i++) {
-        struct listener *l = &f->l[i];
+        struct fwd_listener *l = &f->l[i];
         for (int k = 0; k < l->nfd; k++) {
             l->pidx[k] = n;
             p[n++] = (struct pollfd){.fd = l->fd[k], .events = POLLIN};
@@ -784,7 +786,7 @@ int vs_fwd_poll_prepare(struct vs_fwd *f, struct pollfd *p)
 void vs_fwd_poll_handle(struct vs_fwd *f, const struct pollfd *p, int n)
 {
     for (unsigned i = 0; i < f->max_l; i++) {
-        struct listener *l = &f->l[i];
+        struct fwd_listener *l = &f->l[i];
         for (int k = 0; k < l->nfd; k++)
             /* A listener made during this round has no entry yet (-1). */
             if (l->pidx[k] >= 0 && l->pidx[k] < n && (p[l->pidx[k]].revents & POLLIN))
@@ -829,12 +831,7 @@ void vs_fwd_step(struct vs_fwd *f)
     if (f->c->dead)
         for (unsigned i = 0; i < f->max_l; i++)
             if (f->l[i].kind != LS_FREE)
-                listener_close(&f->l[i]);
-}
-
-unsigned vs_fwd_tunnels(const struct vs_fwd *f)
-{
-    return f ? f->nt : 0;
+                fwd_listener_close(&f->l[i]);
 }
 
 int vs_fwd_new(struct vs_conn *c)
@@ -866,7 +863,7 @@ void vs_fwd_free(struct vs_conn *c)
         tunnel_free(f->t[i]);
     for (unsigned i = 0; i < f->max_l; i++)
         if (f->l[i].kind != LS_FREE)
-            listener_close(&f->l[i]);
+            fwd_listener_close(&f->l[i]);
     free(f->t);
     free(f->l);
     free(f);

@@ -51,7 +51,5 @@ void vs_fwd_poll_handle(struct vs_fwd *f, const struct pollfd *p, int n);
 /* Advances tunnels after a loop round (opens in progress, output held
  * back during a key re-exchange, half-closes, the end). */
 void vs_fwd_step(struct vs_fwd *f);
-/* Open tunnels and listeners, for the log. */
-unsigned vs_fwd_tunnels(const struct vs_fwd *f);
 
 #endif

@@ -21,8 +21,9 @@
 #include "signals.h"
 #include "util.h"
 
-/* A connection child; startup_fd is open until it has authenticated. */
-struct child {
+/* A connection process (one per accepted connection); startup_fd is open
+ * until it has authenticated. */
+struct conn_proc {
     pid_t pid;
     int startup_fd;
     char peer[64];
@@ -33,11 +34,11 @@ struct listener_state {
     int fds[VS_MAX_LISTEN];
     struct vs_listen_addr addrs[VS_MAX_LISTEN];
     unsigned n_fds;
-    struct child *children;
-    size_t n_children, cap_children;
-    unsigned n_startups; /* children not yet authenticated */
+    struct conn_proc *procs;
+    size_t n_procs, cap_procs;
+    unsigned n_startups; /* connection processes not yet authenticated */
     struct pollfd *pfd;  /* poll set, rebuilt each round */
-    size_t *owner;       /* child index for each startup fd in pfd */
+    size_t *owner;       /* procs index for each startup fd in pfd */
 };
 
 static int open_unix(const struct vs_listen_addr *a)
@@ -125,21 +126,21 @@ static int open_listeners(struct listener_state *st)
     return 0;
 }
 
-static int add_child(struct listener_state *st, const struct child *ch)
+static int add_proc(struct listener_state *st, const struct conn_proc *ch)
 {
-    if (st->n_children == st->cap_children) {
-        size_t cap = st->cap_children ? st->cap_children * 2 : 64;
-        struct child *n = realloc(st->children, cap * sizeof(*n));
+    if (st->n_procs == st->cap_procs) {
+        size_t cap = st->cap_procs ? st->cap_procs * 2 : 64;
+        struct conn_proc *n = realloc(st->procs, cap * sizeof(*n));
         if (n == NULL)
             return -ENOMEM;
-        st->children = n;
-        st->cap_children = cap;
+        st->procs = n;
+        st->cap_procs = cap;
     }
-    st->children[st->n_children++] = *ch;
+    st->procs[st->n_procs++] = *ch;
     return 0;
 }
 
-static void child_authenticated(struct listener_state *st, struct child *ch)
+static void proc_authenticated(struct listener_state *st, struct conn_proc *ch)
 {
     if (ch->startup_fd < 0)
         return;
@@ -153,8 +154,8 @@ static void reap(struct listener_state *st)
     int status;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (size_t i = 0; i < st->n_children; i++) {
-            struct child *ch = &st->children[i];
+        for (size_t i = 0; i < st->n_procs; i++) {
+            struct conn_proc *ch = &st->procs[i];
             if (ch->pid != pid)
                 continue;
             if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && ch->startup_fd >= 0)
@@ -162,8 +163,8 @@ static void reap(struct listener_state *st)
             else if (WIFSIGNALED(status))
                 log_error("connection process for %s died of signal %d", ch->peer,
                           WTERMSIG(status));
-            child_authenticated(st, ch);
-            st->children[i] = st->children[--st->n_children];
+            proc_authenticated(st, ch);
+            st->procs[i] = st->procs[--st->n_procs];
             break;
         }
     }
@@ -173,7 +174,7 @@ static void handle_connection(struct listener_state *st, int fd)
 {
     const struct vs_config *c = st->p->cfg;
     struct vs_peer peer;
-    struct child ch = {.startup_fd = -1};
+    struct conn_proc ch = {.startup_fd = -1};
     int startup[2];
 
     if (vs_peer_admit(c, fd, &peer, ch.peer, sizeof(ch.peer)) < 0) {
@@ -203,9 +204,9 @@ static void handle_connection(struct listener_state *st, int fd)
         /* The connection process: nothing of the listener's stays. */
         for (unsigned i = 0; i < st->n_fds; i++)
             vs_close(st->fds[i]);
-        for (size_t i = 0; i < st->n_children; i++)
-            vs_close(st->children[i].startup_fd);
-        free(st->children);
+        for (size_t i = 0; i < st->n_procs; i++)
+            vs_close(st->procs[i].startup_fd);
+        free(st->procs);
         free(st->pfd);
         free(st->owner);
         vs_close(startup[0]);
@@ -213,7 +214,7 @@ static void handle_connection(struct listener_state *st, int fd)
             _exit(1);
         struct vs_conn_params cp = {
             .cfg = c, .bind = *st->p->bind, .fd = fd, .peer = peer, .auth_notify_fd = startup[1]};
-        int rc = vs_conn_run(&cp);
+        int rc = vs_conn_run(&cp) < 0 ? 1 : 0;
 #ifdef VS_SANITIZE
         exit(rc); /* let LeakSanitizer check the connection process too */
 #else
@@ -225,7 +226,7 @@ static void handle_connection(struct listener_state *st, int fd)
     ch.pid = pid;
     ch.startup_fd = startup[0];
     vs_set_nonblock(ch.startup_fd);
-    if (add_child(st, &ch) < 0) {
+    if (add_proc(st, &ch) < 0) {
         /* Cannot track it: it runs on, only MaxStartups does not count it. */
         vs_close(ch.startup_fd);
         return;
@@ -257,7 +258,7 @@ int vs_listener_run(const struct vs_listener_params *p)
     if (r < 0)
         return r;
     for (;;) {
-        size_t want = 1 + st.n_fds + st.n_children;
+        size_t want = 1 + st.n_fds + st.n_procs;
         struct pollfd *np = realloc(st.pfd, want * sizeof(*st.pfd));
         size_t *no = realloc(st.owner, want * sizeof(*st.owner));
         if (np != NULL)
@@ -272,10 +273,10 @@ int vs_listener_run(const struct vs_listener_params *p)
         st.pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
         for (unsigned i = 0; i < st.n_fds; i++)
             st.pfd[n++] = (struct pollfd){.fd = st.fds[i], .events = POLLIN};
-        for (size_t i = 0; i < st.n_children; i++)
-            if (st.children[i].startup_fd >= 0) {
+        for (size_t i = 0; i < st.n_procs; i++)
+            if (st.procs[i].startup_fd >= 0) {
                 st.owner[n] = i;
-                st.pfd[n++] = (struct pollfd){.fd = st.children[i].startup_fd, .events = POLLIN};
+                st.pfd[n++] = (struct pollfd){.fd = st.procs[i].startup_fd, .events = POLLIN};
             }
         if (poll(st.pfd, n, -1) < 0) {
             if (errno == EINTR)
@@ -285,7 +286,7 @@ int vs_listener_run(const struct vs_listener_params *p)
         }
         for (nfds_t i = 1 + st.n_fds; i < n; i++)
             if (st.pfd[i].revents != 0)
-                child_authenticated(&st, &st.children[st.owner[i]]);
+                proc_authenticated(&st, &st.procs[st.owner[i]]);
         if (st.pfd[0].revents & POLLIN) {
             unsigned sigs = vs_signals_take();
             if (sigs & VS_SIGBIT(SIGCHLD))
@@ -307,9 +308,9 @@ int vs_listener_run(const struct vs_listener_params *p)
                 accept_all(&st, st.fds[i]);
     }
     close_listeners(&st);
-    for (size_t i = 0; i < st.n_children; i++)
-        vs_close(st.children[i].startup_fd);
-    free(st.children);
+    for (size_t i = 0; i < st.n_procs; i++)
+        vs_close(st.procs[i].startup_fd);
+    free(st.procs);
     free(st.pfd);
     free(st.owner);
     return r;

@@ -58,11 +58,6 @@ void vs_log_set_level(enum vs_log_level level)
     sink.level = level;
 }
 
-enum vs_log_level vs_log_get_level(void)
-{
-    return sink.level;
-}
-
 void vs_log_set_prefix(const char *prefix)
 {
     snprintf(sink.prefix, sizeof(sink.prefix), "%s", prefix ? prefix : "");

@@ -24,7 +24,6 @@ const char *vs_log_level_name(enum vs_log_level level);
 /* Opens the sink. ident is the syslog identifier. */
 void vs_log_open(const char *ident, bool to_stderr, enum vs_log_level level);
 void vs_log_set_level(enum vs_log_level level);
-enum vs_log_level vs_log_get_level(void);
 /* Prefix put before every message of this process, e.g. "conn 12" (copied). */
 void vs_log_set_prefix(const char *prefix);
 /* Routes libssh's log into this sink at a verbosity derived from the level. */
@@ -37,7 +36,6 @@ void vs_log_msg(enum vs_log_level level, const char *func, const char *fmt, ...)
 #define log_info(...) vs_log_msg(VS_LOG_INFO, __func__, __VA_ARGS__)
 #define log_verbose(...) vs_log_msg(VS_LOG_VERBOSE, __func__, __VA_ARGS__)
 #define log_debug(...) vs_log_msg(VS_LOG_DEBUG1, __func__, __VA_ARGS__)
-#define log_debug2(...) vs_log_msg(VS_LOG_DEBUG2, __func__, __VA_ARGS__)
 
 /* Logs "<message>: <strerror(-err)>" at error level and returns err, so that
  * call sites read: return log_error_errno(r, "Failed to ...");

@@ -32,7 +32,7 @@ struct options {
     bool config_explicit;
     const char *lines[MAX_CMDLINE_OPTIONS]; /* -o, -l, -h, -d as config lines */
     char *owned[MAX_CMDLINE_OPTIONS];
-    char flag[MAX_CMDLINE_OPTIONS];    /* the option each line came from */
+    char flag[MAX_CMDLINE_OPTIONS];      /* the option each line came from */
     unsigned index[MAX_CMDLINE_OPTIONS]; /* its count among that option's */
     unsigned n_lines;
     bool foreground, to_stderr, inetd, test, dump;
@@ -48,19 +48,20 @@ static void options_free(struct options *o)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
-            "                  [-l vsock:PORT | vsock:CID:PORT | unix:PATH]... [-o option]...\n"
-            "\n"
-            "An SSH server for virtual machines, reached over vsock with null authentication.\n"
-            "  -D        stay in the foreground          -d   debug: foreground, stderr (-dd, -ddd)\n"
-            "  -e        log to stderr, not syslog       -i   inetd mode: the connection is stdin\n"
-            "  -t        check the configuration         -T   print the effective configuration\n"
-            "  -f FILE   configuration file (default " VS_DEFAULT_CONFIG_PATH ")\n"
-            "  -h FILE   host key (HostKey)              -l ADDR  listen address (Listen)\n"
-            "  -o 'Keyword value'   any configuration keyword; the command line wins\n"
-            "  -V        version                         --help   this text\n"
-            "See vsock-sshd(8) and vsock-sshd_config(5).\n");
+    fprintf(
+        out,
+        "usage: vsock-sshd [-DdeitTV] [-f config_file] [-h host_key_file]\n"
+        "                  [-l vsock:PORT | vsock:CID:PORT | unix:PATH]... [-o option]...\n"
+        "\n"
+        "An SSH server for virtual machines, reached over vsock with null authentication.\n"
+        "  -D        stay in the foreground          -d   debug: foreground, stderr (-dd, -ddd)\n"
+        "  -e        log to stderr, not syslog       -i   inetd mode: the connection is stdin\n"
+        "  -t        check the configuration         -T   print the effective configuration\n"
+        "  -f FILE   configuration file (default " VS_DEFAULT_CONFIG_PATH ")\n"
+        "  -h FILE   host key (HostKey)              -l ADDR  listen address (Listen)\n"
+        "  -o 'Keyword value'   any configuration keyword; the command line wins\n"
+        "  -V        version                         --help   this text\n"
+        "See vsock-sshd(8) and vsock-sshd_config(5).\n");
 }
 
 static int add_line(struct options *o, char flag, char *line)
@@ -296,7 +297,7 @@ static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
     }
     struct vs_conn_params cp = {
         .cfg = cfg, .bind = bind, .fd = fd, .peer = peer, .auth_notify_fd = -1};
-    return vs_conn_run(&cp) == 0 ? 0 : -EIO;
+    return vs_conn_run(&cp);
 }
 
 int main(int argc, char **argv)

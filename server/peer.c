@@ -92,8 +92,7 @@ int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char 
     return 0;
 }
 
-void vs_peer_env(const struct vs_peer *p, char *connection, size_t clen, char *client,
-                 size_t cllen)
+void vs_peer_env(const struct vs_peer *p, char *connection, size_t clen, char *client, size_t cllen)
 {
     if (p->kind == VS_PEER_VSOCK) {
         /* The CIDs stand where OpenSSH puts IP addresses. */

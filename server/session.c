@@ -144,8 +144,8 @@ static void maybe_close_stdin(struct vs_session *s)
 
 static void log_input_closed(const struct vs_session *s)
 {
-    log_debug("session %u: the command stopped reading its input (%s); the rest is dropped",
-              s->id, strerror(s->in.write_errno));
+    log_debug("session %u: the command stopped reading its input (%s); the rest is dropped", s->id,
+              strerror(s->in.write_errno));
 }
 
 static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
@@ -214,13 +214,14 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
                          .ws_ypixel = (unsigned short)px_h};
     struct termios t;
 
-    if (s->started_child || s->pty_master >= 0 || rows < 0 || cols < 0 || rows > 65535 ||
-        cols > 65535)
-        return -1;
+    if (s->started_child || s->pty_master >= 0)
+        return -EALREADY;
+    if (rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
+        return -EINVAL;
     if (openpty(&s->pty_master, &s->pty_slave, s->tty_name, NULL, &ws) < 0) {
-        log_error_errno(-errno, "session %u: openpty", s->id);
+        int r = log_error_errno(-errno, "session %u: openpty", s->id);
         s->pty_master = s->pty_slave = -1;
-        return -1;
+        return r;
     }
     /* libssh does not expose the client's encoded modes; see ttymodes.h. */
     if (tcgetattr(s->pty_slave, &t) == 0) {
@@ -242,10 +243,12 @@ static int window_change(struct vs_session *s, int cols, int rows, int px_w, int
                          .ws_col = (unsigned short)cols,
                          .ws_xpixel = (unsigned short)px_w,
                          .ws_ypixel = (unsigned short)px_h};
-    if (s->pty_master < 0 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
-        return -1;
+    if (s->pty_master < 0)
+        return -ENOTTY;
+    if (rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
+        return -EINVAL;
     /* The kernel sends SIGWINCH to the terminal's foreground process group. */
-    return ioctl(s->pty_master, TIOCSWINSZ, &ws) < 0 ? -1 : 0;
+    return ioctl(s->pty_master, TIOCSWINSZ, &ws) < 0 ? -errno : 0;
 }
 
 static int env_request(struct vs_session *s, const char *name, const char *value)
@@ -256,10 +259,10 @@ static int env_request(struct vs_session *s, const char *name, const char *value
     if (s->started_child || !vs_env_accepted(cfg, name) || s->n_env >= VS_MAX_ENV ||
         s->env_bytes + bytes > VS_MAX_ENV_BYTES) {
         log_verbose("session %u: refused environment variable %.64s", s->id, name);
-        return 1;
+        return -EPERM;
     }
     if (asprintf(&s->env[s->n_env], "%s=%s", name, value) < 0)
-        return 1;
+        return -ENOMEM;
     s->n_env++;
     s->env_bytes += bytes;
     return 0;
@@ -341,11 +344,11 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
                          const char *command)
 {
     if (s->started_child)
-        return 1;
+        return -EALREADY;
     describe(s->what, sizeof(s->what), kind, arg);
     bool internal =
         command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
-    return start(s, internal ? NULL : command, internal) < 0 ? 1 : 0;
+    return start(s, internal ? NULL : command, internal);
 }
 
 static int subsystem_request(struct vs_session *s, const char *name)
@@ -353,7 +356,7 @@ static int subsystem_request(struct vs_session *s, const char *name)
     const char *cmd = vs_config_subsystem(s->conn->cfg, name);
     if (cmd == NULL && !s->started_child) {
         log_info("session %u: refused unknown subsystem %.64s", s->id, name);
-        return 1;
+        return -ENOENT;
     }
     return start_request(s, "subsystem", name, cmd);
 }
@@ -411,7 +414,7 @@ int vs_session_request(struct vs_session *s, ssh_message msg)
     }
     default:
         log_verbose("session %u: refused an unsupported channel request (X11 or unknown)", s->id);
-        return -1;
+        return -EOPNOTSUPP;
     }
 }
 #pragma GCC diagnostic pop

@@ -29,7 +29,8 @@ struct vs_session;
 ssh_channel vs_session_open(struct vs_conn *c);
 
 /* A channel request (pty-req, env, shell, exec, subsystem, window-change)
- * for this session. Returns 0 to answer success, nonzero to refuse. */
+ * for this session. Returns 0 to answer success, or a negative errno to
+ * refuse it. */
 int vs_session_request(struct vs_session *s, ssh_message msg);
 /* The session whose channel this is, or NULL. */
 struct vs_session *vs_session_find(struct vs_conn *c, ssh_channel ch);

@@ -872,7 +872,8 @@ int vs_sftp_serve(int in_fd, int out_fd, const char *home)
         s->h[i].fd = -1;
     s->in = malloc(VS_SFTP_IN_BUF);
     s->out = malloc(VS_SFTP_OUT_BUF);
-    if (s->in == NULL || s->out == NULL || vs_set_nonblock(in_fd) < 0 || vs_set_nonblock(out_fd) < 0)
+    if (s->in == NULL || s->out == NULL || vs_set_nonblock(in_fd) < 0 ||
+        vs_set_nonblock(out_fd) < 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
 

@@ -81,8 +81,8 @@ int main(int argc, char **argv)
             break;
 #if LIBSSH_VERSION_INT >= SSH_VERSION_INT(0, 11, 0)
     uint32_t exit_code = 0;
-    int status = ssh_channel_get_exit_state(ch, &exit_code, NULL, NULL) == SSH_OK ? (int)exit_code
-                                                                                   : -1;
+    int status =
+        ssh_channel_get_exit_state(ch, &exit_code, NULL, NULL) == SSH_OK ? (int)exit_code : -1;
 #else
     int status = ssh_channel_get_exit_status(ch);
 #endif

@@ -66,6 +66,8 @@ expect_match "-T maxsessions" '^maxsessions 7$' "$(echo "$out" | grep ^maxsessio
 expect_match "-T logingracetime" '^logingracetime 30$' "$(echo "$out" | grep ^logingracetime)"
 expect_match "-T allowusers" '^allowusers alice bob$' "$(echo "$out" | grep ^allowusers)"
 expect_match "-T listen from -l" 'unix:/tmp/x' "$(echo "$out" | grep ^listen)"
+# A keyword accepted for compatibility says it has no effect.
+expect_match "-T streamlocal" "^# allowstreamlocalforwarding has no effect" "$(echo "$out" | grep "^# allowstreamlocal")"
 # The key exchange: post-quantum first where libssh has it, else said so.
 expect_match "-T kex" '^(kexalgorithms (mlkem768x25519-sha256|sntrup761x25519-sha512)|# kexalgorithms: libssh [0-9.]+.s defaults \(it has no post-quantum method\))$' \
     "$(echo "$out" | grep kexalgorithms)"
