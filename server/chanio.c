@@ -56,10 +56,9 @@ static int flush_in(struct vs_chan_in *in, int fd)
 {
     if (fd < 0 || in->closed)
         return in->closed ? -EPIPE : 0; /* no fd yet (a session not started): hold it */
-    uint32_t done = 0;
-    while (done < in->len) {
-        ssize_t n = in->is_socket ? send(fd, in->buf + done, in->len - done, MSG_NOSIGNAL)
-                                  : write(fd, in->buf + done, in->len - done);
+    while (in->len > 0) {
+        const char *p = in->buf + in->off;
+        ssize_t n = in->is_socket ? send(fd, p, in->len, MSG_NOSIGNAL) : write(fd, p, in->len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
@@ -70,13 +69,24 @@ static int flush_in(struct vs_chan_in *in, int fd)
             vs_chan_in_close(in);
             return -EPIPE;
         }
-        done += (uint32_t)n;
+        in->off += (uint32_t)n;
+        in->len -= (uint32_t)n;
     }
-    if (done > 0) {
-        memmove(in->buf, in->buf + done, in->len - done);
-        in->len -= done;
-    }
+    if (in->len == 0)
+        in->off = 0;
     return 0;
+}
+
+/* Room at the end of the buffer for up to `need` new bytes: what is
+ * waiting moves to the front only when appending needs the space (not after
+ * every write, which with a large buffer would copy it again and again). */
+static uint32_t room(struct vs_chan_in *in, uint32_t need)
+{
+    if (in->off > 0 && in->cap - in->off - in->len < need) {
+        memmove(in->buf, in->buf + in->off, in->len);
+        in->off = 0;
+    }
+    return in->cap - in->off - in->len;
 }
 
 uint32_t vs_chan_in_take(struct vs_chan_in *in, int fd, const void *data, uint32_t len)
@@ -93,13 +103,31 @@ uint32_t vs_chan_in_take(struct vs_chan_in *in, int fd, const void *data, uint32
         return 0;
     }
     uint32_t used = 0;
+    /* Nothing waiting: straight from libssh's buffer to the fd, without a copy. */
+    while (in->len == 0 && fd >= 0 && used < len) {
+        const char *p = (const char *)data + used;
+        ssize_t n =
+            in->is_socket ? send(fd, p, len - used, MSG_NOSIGNAL) : write(fd, p, len - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n < 0) {
+            in->write_errno = errno;
+            vs_chan_in_close(in);
+            in->held = 0;
+            return len; /* the fd refused: drop the rest */
+        }
+        used += (uint32_t)n;
+        in->bytes += (uint64_t)n;
+    }
     while (used < len) {
-        uint32_t take = in->cap - in->len;
+        uint32_t take = room(in, len - used);
         if (take == 0)
             break;
         if (take > len - used)
             take = len - used;
-        memcpy(in->buf + in->len, (const char *)data + used, take);
+        memcpy(in->buf + in->off + in->len, (const char *)data + used, take);
         in->len += take;
         in->bytes += take;
         used += take;
@@ -119,8 +147,10 @@ int vs_chan_in_pump(struct vs_chan_in *in, ssh_channel ch, int fd)
 {
     if (flush_in(in, fd) < 0)
         return -EPIPE;
-    while (in->held > 0 && in->len < in->cap && !in->closed) {
-        uint32_t want = in->cap - in->len;
+    while (in->held > 0 && !in->closed) {
+        uint32_t want = room(in, in->held);
+        if (want == 0)
+            break;
         if (READ_ALL_OR_NOTHING && want < in->held)
             break; /* see READ_ALL_OR_NOTHING: wait until all of it fits */
         if (want > in->held)
@@ -129,7 +159,7 @@ int vs_chan_in_pump(struct vs_chan_in *in, ssh_channel ch, int fd)
          * `reading` set it takes nothing, so buf and len stay as they are
          * and the callback only updates held. */
         in->reading = true;
-        int n = ssh_channel_read_nonblocking(ch, in->buf + in->len, want, 0);
+        int n = ssh_channel_read_nonblocking(ch, in->buf + in->off + in->len, want, 0);
         in->reading = false;
         if (n <= 0) {
             /* Nothing after all (or the channel failed): the next callback
@@ -142,7 +172,7 @@ int vs_chan_in_pump(struct vs_chan_in *in, ssh_channel ch, int fd)
         in->held = in->held > (uint32_t)n ? in->held - (uint32_t)n : 0;
         if (flush_in(in, fd) < 0)
             return -EPIPE;
-        if (in->len == in->cap)
+        if (in->len > 0)
             break; /* the fd is full again */
     }
     return 0;
@@ -151,7 +181,7 @@ int vs_chan_in_pump(struct vs_chan_in *in, ssh_channel ch, int fd)
 void vs_chan_in_close(struct vs_chan_in *in)
 {
     in->closed = true;
-    in->len = 0;
+    in->off = in->len = 0;
 }
 
 bool vs_chan_in_pending(const struct vs_chan_in *in)

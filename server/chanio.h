@@ -35,8 +35,8 @@
 
 struct vs_chan_in {
     char *buf;
-    uint32_t cap, len; /* bytes waiting for the fd */
-    uint32_t held;     /* bytes libssh holds for us beyond buf */
+    uint32_t cap, off, len; /* buf[off, off + len) waits for the fd */
+    uint32_t held;          /* bytes libssh holds for us beyond buf */
     uint64_t bytes;    /* taken from the client in all */
     bool is_socket;    /* write with send(MSG_NOSIGNAL) */
     bool reading;      /* inside ssh_channel_read_nonblocking(): take nothing */
