@@ -37,12 +37,12 @@ struct vs_chan_in {
     char *buf;
     uint32_t cap, off, len; /* buf[off, off + len) waits for the fd */
     uint32_t held;          /* bytes libssh holds for us beyond buf */
-    uint64_t bytes;    /* taken from the client in all */
-    bool is_socket;    /* write with send(MSG_NOSIGNAL) */
-    bool reading;      /* inside ssh_channel_read_nonblocking(): take nothing */
-    bool closed;       /* the fd refused more or was closed: input is dropped */
-    bool overflow;     /* the client ignored the window: drop the connection */
-    int write_errno;   /* why the fd refused, for the log */
+    uint64_t bytes;         /* taken from the client in all */
+    bool is_socket;         /* write with send(MSG_NOSIGNAL) */
+    bool reading;           /* inside ssh_channel_read_nonblocking(): take nothing */
+    bool closed;            /* the fd refused more or was closed: input is dropped */
+    bool overflow;          /* the client ignored the window: drop the connection */
+    int write_errno;        /* why the fd refused, for the log */
 };
 
 struct vs_chan_out {

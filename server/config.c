@@ -287,12 +287,27 @@ static int kw_allow_peers(struct parse_ctx *p, char *value)
             c->allow_peers_any = true;
             continue;
         }
+        if (strncasecmp(tok[i], "unix:", 5) == 0) {
+            uint32_t uid;
+            if (strcasecmp(tok[i] + 5, "any") == 0) {
+                c->allow_unix_any = true;
+                continue;
+            }
+            if (vs_parse_u32(tok[i] + 5, UINT32_MAX - 1, &uid) < 0)
+                return fail(p, "AllowPeers: '%s': expected unix:UID (a number) or unix:any",
+                            tok[i]);
+            if (c->n_allow_unix_uids >= VS_MAX_PEERS)
+                return fail(p, "AllowPeers: too many values (at most %d)", VS_MAX_PEERS);
+            c->allow_unix_uids[c->n_allow_unix_uids++] = uid;
+            continue;
+        }
         if (strcasecmp(tok[i], "host") == 0)
             cid = VS_VMADDR_CID_HOST;
         else if (strcasecmp(tok[i], "local") == 0)
             cid = VS_VMADDR_CID_LOCAL;
         else if (vs_parse_u32(tok[i], UINT32_MAX - 1, &cid) < 0)
-            return fail(p, "AllowPeers: '%s': expected a CID number, host, local or any", tok[i]);
+            return fail(p, "AllowPeers: '%s': expected a CID number, host, local, any or unix:UID",
+                        tok[i]);
         if (c->n_allow_peers >= VS_MAX_PEERS)
             return fail(p, "AllowPeers: too many values (at most %d)", VS_MAX_PEERS);
         c->allow_peers[c->n_allow_peers++] = cid;
@@ -766,8 +781,10 @@ void vs_config_finish(struct vs_config *c)
         c->hostkeys[c->n_hostkeys++] = strdup(VS_DEFAULT_HOSTKEY_PATH);
     if (c->permit_root_login < 0)
         c->permit_root_login = 1;
-    if (c->n_allow_peers == 0 && !c->allow_peers_any)
+    if (c->n_allow_peers == 0 && !c->allow_peers_any) {
         c->allow_peers[c->n_allow_peers++] = VS_VMADDR_CID_HOST;
+        c->allow_peers_default = true;
+    }
     if (c->n_accept_env == 0 && c->list_source[L_ACCEPT_ENV] == VS_SRC_NONE) {
         c->accept_env[c->n_accept_env++] = strdup("LANG");
         c->accept_env[c->n_accept_env++] = strdup("LC_*");
@@ -844,6 +861,10 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
         fprintf(out, " any");
     for (unsigned i = 0; i < c->n_allow_peers; i++)
         fprintf(out, " %u", c->allow_peers[i]);
+    if (c->allow_unix_any)
+        fprintf(out, " unix:any");
+    for (unsigned i = 0; i < c->n_allow_unix_uids; i++)
+        fprintf(out, " unix:%u", c->allow_unix_uids[i]);
     fputc('\n', out);
     dump_list(out, "acceptenv", c->accept_env, c->n_accept_env);
     for (unsigned i = 0; i < c->n_subsystems; i++)

@@ -69,6 +69,11 @@ struct vs_config {
     bool allow_peers_any;
     uint32_t allow_peers[VS_MAX_PEERS];
     unsigned n_allow_peers;
+    bool allow_peers_default; /* the list is the default (the host), not written */
+    /* Unix-socket peers that may log in as any account: unix:UID, unix:any. */
+    bool allow_unix_any;
+    uint32_t allow_unix_uids[VS_MAX_PEERS];
+    unsigned n_allow_unix_uids;
     char *accept_env[VS_MAX_PATTERNS];
     unsigned n_accept_env;
     struct vs_subsystem subsystems[VS_MAX_SUBSYSTEMS];

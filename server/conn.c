@@ -38,6 +38,11 @@ static bool auth_none(struct vs_conn *c, const char *user)
         log_info("refused user %s: %s", name, r == -ENOENT ? "no such user" : strerror(-r));
         return false;
     }
+    if (!vs_peer_may_become(c->cfg, &c->peer, u.uid, &why)) {
+        log_info("refused user %s: %s", name, why);
+        vs_user_free(&u);
+        return false;
+    }
     struct vs_user_facts facts = {.name = u.name,
                                   .uid = u.uid,
                                   .shell_valid = vs_shell_listed(u.shell),

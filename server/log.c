@@ -78,29 +78,62 @@ static int syslog_priority(enum vs_log_level level)
     }
 }
 
+/* Every message passes here, so this is the one place where what a client
+ * sent (a user or subsystem name, an address, a variable, libssh's view of
+ * the client's banner) is made harmless: control characters and DEL become
+ * \n, \r, \t or \xNN and a backslash \\, so nothing can end a log line early
+ * or forge another, nor drive a terminal that displays the log. */
+static void escape_controls(char *out, size_t len, const char *in)
+{
+    size_t n = 0;
+    for (; *in != '\0'; in++) {
+        unsigned char c = (unsigned char)*in;
+        char esc[5];
+        size_t k;
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            esc[0] = (char)c;
+            k = 1;
+        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
+            k = 2;
+        } else {
+            snprintf(esc, sizeof(esc), "\\x%02x", c);
+            k = 4;
+        }
+        if (n + k >= len)
+            break;
+        memcpy(out + n, esc, k);
+        n += k;
+    }
+    out[n] = '\0';
+}
+
 static void vs_log_vmsg(enum vs_log_level level, const char *func, const char *fmt, va_list ap,
                         const char *suffix) __attribute__((format(printf, 3, 0)));
 static void vs_log_vmsg(enum vs_log_level level, const char *func, const char *fmt, va_list ap,
                         const char *suffix)
 {
-    char msg[1024];
+    char raw[1024], msg[2048];
     int saved = errno;
 
     if (level == VS_LOG_QUIET || level > sink.level) {
         errno = saved;
         return;
     }
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+    if (suffix != NULL && n >= 0 && (size_t)n < sizeof(raw))
+        snprintf(raw + n, sizeof(raw) - (size_t)n, ": %s", suffix);
+    escape_controls(msg, sizeof(msg), raw);
     /* Debug output carries the function name; ordinary lines stay readable. */
     bool with_func = sink.level >= VS_LOG_DEBUG1 && func != NULL;
     const char *sep = sink.prefix[0] ? ": " : "";
     if (sink.to_stderr) {
-        fprintf(stderr, "vsock-sshd[%ld]: %s%s%s%s%s%s%s\n", (long)getpid(), sink.prefix, sep,
-                with_func ? func : "", with_func ? ": " : "", msg, suffix ? ": " : "",
-                suffix ? suffix : "");
+        fprintf(stderr, "vsock-sshd[%ld]: %s%s%s%s%s\n", (long)getpid(), sink.prefix, sep,
+                with_func ? func : "", with_func ? ": " : "", msg);
     } else {
-        syslog(syslog_priority(level), "%s%s%s%s%s%s%s", sink.prefix, sep, with_func ? func : "",
-               with_func ? ": " : "", msg, suffix ? ": " : "", suffix ? suffix : "");
+        syslog(syslog_priority(level), "%s%s%s%s%s", sink.prefix, sep, with_func ? func : "",
+               with_func ? ": " : "", msg);
     }
     errno = saved;
 }

@@ -49,11 +49,16 @@ bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, cons
     if (why == NULL)
         why = &dummy;
     if (peer->kind == VS_PEER_UNIX)
-        return true;
+        return true; /* the socket's mode decides; the account, vs_peer_may_become() */
 
-    bool local = peer->cid == VS_VMADDR_CID_LOCAL || peer->cid == peer->local_cid;
+    /* From inside this machine: loopback (CID 1), our own CID, or any peer
+     * when our side is CID 2, the host's: then we are the host of a nested
+     * VM, which a process in this guest can make with /dev/vhost-vsock and
+     * give any CID it likes. */
+    bool local = peer->cid == VS_VMADDR_CID_LOCAL || peer->cid == peer->local_cid ||
+                 peer->local_cid == VS_VMADDR_CID_HOST;
     for (unsigned i = 0; i < c->n_allow_peers; i++)
-        if (c->allow_peers[i] == peer->cid)
+        if (c->allow_peers[i] == peer->cid && !(local && c->allow_peers_default))
             return true;
     if (local) {
         *why = "connection from inside this machine (list its CID in AllowPeers to admit it)";
@@ -73,6 +78,28 @@ void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len)
         snprintf(buf, len, "unix");
     else
         snprintf(buf, len, "unix:uid=%ld,pid=%ld", (long)peer->uid, (long)peer->pid);
+}
+
+bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, uid_t uid,
+                        const char **why)
+{
+    const char *dummy;
+    if (why == NULL)
+        why = &dummy;
+    if (peer->kind != VS_PEER_UNIX)
+        return true;
+    if (peer->uid == (uid_t)-1) {
+        *why = "a Unix-socket peer whose uid is unknown";
+        return false;
+    }
+    if (peer->uid == 0 || peer->uid == uid || c->allow_unix_any)
+        return true;
+    for (unsigned i = 0; i < c->n_allow_unix_uids; i++)
+        if (c->allow_unix_uids[i] == (uint32_t)peer->uid)
+            return true;
+    *why = "a Unix-socket peer may log in only as its own account unless it is root "
+           "(AllowPeers unix:UID lets that uid log in as others)";
+    return false;
 }
 
 int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char *name,

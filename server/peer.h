@@ -23,14 +23,24 @@ struct vs_peer {
 };
 
 /* Returns true if the peer may connect. A vsock peer is the host (CID 2) by
- * default; a connection from inside this guest (CID 1, or our own CID) is
- * admitted only when that CID is listed explicitly, never by "any". A Unix
- * socket peer is admitted: the socket's file mode is that boundary. *why gets
- * a static reason when refused. */
+ * default; a connection from inside this guest (CID 1, our own CID, or any
+ * peer when our own CID is 2, as for a nested VM made inside the guest) is
+ * admitted only when that CID is listed explicitly, never by "any" or the
+ * default. A Unix socket peer is admitted (the socket's file mode bounds who
+ * connects; vs_peer_may_become() which account). *why gets a static reason
+ * when refused. */
 bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why);
 
 /* Formats the peer for logs: "vsock:CID:PORT" or "unix:uid=U,pid=P". */
 void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len);
+
+/* Whether this peer may start sessions as the account uid.  A vsock peer is
+ * admitted as a whole (AllowPeers); a Unix-socket peer may become root's or
+ * its own account only, or any if AllowPeers lists unix:UID or unix:any:
+ * whoever can open the socket (systemd's SocketMode= is 0666 by default)
+ * must not become somebody else. *why gets a static reason when not. */
+bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, uid_t uid,
+                        const char **why);
 
 /* Describes a connected socket's peer (vsock or Unix). Returns 0 or -errno. */
 int vs_peer_from_socket(int fd, struct vs_peer *out);

@@ -45,6 +45,14 @@ static void test_peer_table(void **state)
         {{"AllowPeers any", NULL}, 1, 3, false},
         {{"AllowPeers any", NULL}, 3, 3, false},
         {{"AllowPeers any 1", NULL}, 1, 3, true},
+        /* Our side is CID 2: we are the host of a nested VM that a process
+         * in this guest made (/dev/vhost-vsock); its guest picks any CID.
+         * Local, so admitted only when listed explicitly. */
+        {{NULL}, 3, 2, false},
+        {{NULL}, 2, 2, false}, /* loopback to CID 2 without a virtio device */
+        {{"AllowPeers any", NULL}, 5, 2, false},
+        {{"AllowPeers 5", NULL}, 5, 2, true},
+        {{"AllowPeers 2", NULL}, 2, 2, true}, /* written by the administrator */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vs_config c;
@@ -79,6 +87,43 @@ static void test_peer_unix(void **state)
     vs_peer_format(&p, buf, sizeof(buf));
     assert_string_equal(buf, "vsock:2:1234");
     vs_config_free(&c);
+}
+
+/* Which accounts a peer may become: a Unix-socket peer root's or its own,
+ * others only through AllowPeers unix:UID or unix:any. */
+static void test_peer_may_become(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *config[3];
+        int kind;
+        uid_t peer_uid, target;
+        bool ok;
+    } cases[] = {
+        {{NULL}, VS_PEER_UNIX, 1000, 1000, true},
+        {{NULL}, VS_PEER_UNIX, 1000, 0, false}, /* the finding: uid 1000 as root */
+        {{NULL}, VS_PEER_UNIX, 1000, 1001, false},
+        {{NULL}, VS_PEER_UNIX, 0, 1000, true},
+        {{NULL}, VS_PEER_UNIX, (uid_t)-1, 0, false}, /* no credentials */
+        {{"AllowPeers unix:1000", NULL}, VS_PEER_UNIX, 1000, 0, true},
+        {{"AllowPeers unix:1000", NULL}, VS_PEER_UNIX, 1001, 0, false},
+        {{"AllowPeers unix:any", NULL}, VS_PEER_UNIX, 1001, 0, true},
+        {{"AllowPeers 2 unix:5", NULL}, VS_PEER_UNIX, 5, 7, true},
+        {{NULL}, VS_PEER_VSOCK, 0, 0, true}, /* vsock: AllowPeers admitted it whole */
+        {{NULL}, VS_PEER_VSOCK, 0, 1000, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c;
+        struct vs_peer p = {.kind = cases[i].kind, .uid = cases[i].peer_uid, .cid = 2};
+        const char *why = NULL;
+        config_from(&c, cases[i].config);
+        bool ok = vs_peer_may_become(&c, &p, cases[i].target, &why);
+        if (ok != cases[i].ok)
+            fail_msg("case %zu: got %d", i, ok);
+        if (!ok)
+            assert_non_null(why);
+        vs_config_free(&c);
+    }
 }
 
 struct user_case {
@@ -202,7 +247,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_peer_table),
                                        cmocka_unit_test(test_peer_unix),
+                                       cmocka_unit_test(test_peer_may_become),
                                        cmocka_unit_test(test_user_table),
-                                       cmocka_unit_test(test_env), cmocka_unit_test(test_permits)};
+                                       cmocka_unit_test(test_env),
+                                       cmocka_unit_test(test_permits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
