@@ -64,6 +64,25 @@ static int generate(const char *path)
     return 0;
 }
 
+/* As OpenSSH refuses a private key others can read: the file must be a
+ * regular file, owned by root or by us, with no access for group or others. */
+static int check_protected(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return log_error_errno(-errno, "Failed to load host key %s", path);
+    if (!S_ISREG(st.st_mode))
+        return log_error_errno(-EINVAL, "Host key %s is not a regular file", path);
+    if ((st.st_mode & 077) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
+        log_error("UNPROTECTED PRIVATE KEY FILE: host key %s has mode %04o and owner uid %ld; "
+                  "it must be owned by root (or the server's user) and accessible by nobody "
+                  "else (chmod 600)",
+                  path, (unsigned)(st.st_mode & 07777), (long)st.st_uid);
+        return -EPERM;
+    }
+    return 0;
+}
+
 int vs_hostkey_load(const struct vs_config *c, ssh_bind bind, bool generate_missing)
 {
     for (unsigned i = 0; i < c->n_hostkeys; i++) {
@@ -76,10 +95,13 @@ int vs_hostkey_load(const struct vs_config *c, ssh_bind bind, bool generate_miss
                 log_info("host key %s does not exist yet; it will be generated at start", path);
                 continue;
             }
-            int r = generate(path);
-            if (r < 0)
-                return r;
+            int g = generate(path);
+            if (g < 0)
+                return g;
         }
+        int r = check_protected(path);
+        if (r < 0)
+            return r;
         if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
             int err = access(path, R_OK) < 0 ? -errno : -EINVAL;
             return log_error_errno(err, "Failed to load host key %s", path);

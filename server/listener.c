@@ -26,6 +26,7 @@
 struct conn_proc {
     pid_t pid;
     int startup_fd;
+    bool authenticated; /* it wrote its byte (EOF alone means it died first) */
     char peer[64];
 };
 
@@ -140,12 +141,25 @@ static int add_proc(struct listener_state *st, const struct conn_proc *ch)
     return 0;
 }
 
-static void proc_authenticated(struct listener_state *st, struct conn_proc *ch)
+/* The start-up of a connection process is over: it logged in, or ended. */
+static void startup_over(struct listener_state *st, struct conn_proc *ch)
 {
     if (ch->startup_fd < 0)
         return;
     ch->startup_fd = vs_close(ch->startup_fd);
     st->n_startups--;
+}
+
+/* Its start-up pipe is readable: one byte after authentication, or EOF. */
+static void startup_readable(struct listener_state *st, struct conn_proc *ch)
+{
+    char b;
+    ssize_t n = read(ch->startup_fd, &b, 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n == 1)
+        ch->authenticated = true;
+    startup_over(st, ch);
 }
 
 static void reap(struct listener_state *st)
@@ -158,12 +172,12 @@ static void reap(struct listener_state *st)
             struct conn_proc *ch = &st->procs[i];
             if (ch->pid != pid)
                 continue;
-            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && ch->startup_fd >= 0)
+            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && !ch->authenticated)
                 log_info("connection from %s: LoginGraceTime exceeded", ch->peer);
             else if (WIFSIGNALED(status))
                 log_error("connection process for %s died of signal %d", ch->peer,
                           WTERMSIG(status));
-            proc_authenticated(st, ch);
+            startup_over(st, ch);
             st->procs[i] = st->procs[--st->n_procs];
             break;
         }
@@ -286,7 +300,7 @@ int vs_listener_run(const struct vs_listener_params *p)
         }
         for (nfds_t i = 1 + st.n_fds; i < n; i++)
             if (st.pfd[i].revents != 0)
-                proc_authenticated(&st, &st.procs[st.owner[i]]);
+                startup_readable(&st, &st.procs[st.owner[i]]);
         if (st.pfd[0].revents & POLLIN) {
             unsigned sigs = vs_signals_take();
             if (sigs & VS_SIGBIT(SIGCHLD))

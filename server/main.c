@@ -242,16 +242,25 @@ static int reload(struct vs_config *cfg, ssh_bind *bind, void *userdata)
     return 0;
 }
 
+/* Written as root: never through a symbolic link, never into anything but
+ * a regular file (a planted link would otherwise truncate its target). */
 static int write_pid_file(const char *path)
 {
-    FILE *f;
+    char line[32];
+    struct stat st;
+
     if (path == NULL || strcmp(path, "none") == 0)
         return 0;
-    f = fopen(path, "we");
-    if (f == NULL)
+    VS_CLEANUP_CLOSE int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ELOOP)
+        return log_error_errno(-ELOOP, "Cannot write PidFile %s: it is a symbolic link", path);
+    if (fd < 0)
         return log_error_errno(-errno, "Cannot write PidFile %s", path);
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return log_error_errno(-EINVAL, "Cannot write PidFile %s: not a regular file", path);
+    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, line, (size_t)n) != n)
+        return log_error_errno(-errno, "Cannot write PidFile %s", path);
     return 0;
 }
 

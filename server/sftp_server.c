@@ -220,13 +220,14 @@ static int home_of(struct srv *s, const char *user, char *out, size_t size)
     struct passwd pw, *res = NULL;
     char buf[4096];
 
-    if (*user == '\0') {
-        snprintf(out, size, "%s", s->home);
-        return 0;
+    const char *home = s->home;
+    if (*user != '\0') {
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+            return -ENOENT;
+        home = pw.pw_dir;
     }
-    if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-        return -ENOENT;
-    snprintf(out, size, "%s", pw.pw_dir);
+    /* An account without a home directory has "/", as login(1) gives it. */
+    snprintf(out, size, "%s", home != NULL && *home != '\0' ? home : "/");
     return 0;
 }
 

@@ -105,6 +105,30 @@ wait_for "! kill -0 $SERVER_PID 2>/dev/null" 100 || fail "daemon did not stop on
 SERVER_PID=
 [ ! -e "$T/pid" ] || fail "PidFile left behind"
 
+# A PidFile path that is a symbolic link is not followed (the daemon runs as
+# root: a planted link would truncate its target).
+echo precious > "$T/victim"
+ln -s "$T/victim" "$T/pid"
+start_server
+wait_for "grep -q 'Cannot write PidFile $T/pid: it is a symbolic link' '$LOG'" 100 ||
+    fail "a symlinked PidFile was not refused"
+expect_eq "the link's target untouched" precious "$(cat "$T/victim")"
+stop_server
+rm -f "$T/pid"
+
+# Host keys others can read (or own) are refused, as OpenSSH does.
+cp "$T/key" "$T/open_key" && chmod 644 "$T/open_key"
+rc=0; out=$("$VS_SSHD" -t -f /dev/null -h "$T/open_key" 2>&1) || rc=$?
+expect_eq "host key mode 0644: -t" 1 "$rc"
+expect_match "host key mode 0644: message" "UNPROTECTED PRIVATE KEY FILE: host key $T/open_key has mode 0644 and owner uid" "$out"
+if [ "$(id -u)" -eq 0 ]; then
+    cp "$T/key" "$T/their_key" && chmod 600 "$T/their_key" && chown "$TEST_USER" "$T/their_key"
+    rc=0; out=$("$VS_SSHD" -t -f /dev/null -h "$T/their_key" 2>&1) || rc=$?
+    expect_eq "host key owned by another user: -t" 1 "$rc"
+    expect_match "host key owned by another user: message" "owner uid $(id -u "$TEST_USER")" "$out"
+fi
+"$VS_SSHD" -t -f /dev/null -h "$T/key" || fail "a 0600 host key was refused"
+
 # inetd mode: one connection on stdin/stdout, as systemd Accept=yes gives.
 write_config
 python3 "$VS_SRC/tests/integration/inetd.py" "$T/inetd.sock" \

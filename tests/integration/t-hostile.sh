@@ -1,6 +1,6 @@
 # Findings of the security review, each driven the way it was shown, with
-# stock clients: a Unix-socket peer that asks for another account, and a
-# client string that tried to forge a log line.
+# stock clients: a Unix-socket peer that asks for another account, a client
+# string that tried to forge a log line, a silent client's LoginGraceTime.
 . "$(dirname "$0")/lib.sh"
 require_test_user
 uid=$(id -u "$TEST_USER")
@@ -39,4 +39,14 @@ if grep -q '^accepted user root (FORGED)' "$LOG"; then fail "a client forged a l
 vssh -s relay "$(printf 'x\033[2Jy')" </dev/null 2>/dev/null || true
 grep -q 'refused unknown subsystem x\\x1b\[2Jy' "$LOG" || fail "ESC not escaped in the log"
 if grep -q "$(printf '\033')" "$LOG"; then fail "a raw control character reached the log"; fi
+
+# A client that connects and says nothing: LoginGraceTime ends it, and the
+# log says so at INFO, not as a crash ("died of signal 14").
+stop_server
+write_config "LoginGraceTime 1"
+start_server
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(2.5)' "$SOCK"
+wait_for "grep -q 'LoginGraceTime exceeded' '$LOG'" 50 || fail "LoginGraceTime expiry not logged"
+if grep -q 'died of signal' "$LOG"; then fail "LoginGraceTime expiry logged as a crash"; fi
 log pass

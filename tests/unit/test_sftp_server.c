@@ -25,6 +25,7 @@ struct peer {
     pid_t pid;
     int fd;
     char dir[64];
+    const char *home; /* the session user's home; NULL: dir */
 };
 
 static uint8_t pkt[VS_SFTP_MAX_PACKET + 64];
@@ -45,7 +46,7 @@ static void start(struct peer *p)
             _exit(99);
         /* exit(), not _exit(): in the sanitizer build LeakSanitizer then
          * checks that the server freed everything it allocated. */
-        exit(vs_sftp_serve(sv[1], sv[1], p->dir));
+        exit(vs_sftp_serve(sv[1], sv[1], p->home ? p->home : p->dir));
     }
     close(sv[1]);
     p->fd = sv[0];
@@ -150,6 +151,33 @@ static void open_file(struct peer *p, const char *path, uint32_t pflags, uint8_t
     assert_int_equal(recv_reply(p), VS_FXP_HANDLE);
     assert_int_equal(get32(reply + 5), VS_SFTP_HANDLE_LEN);
     memcpy(h, reply + 9, VS_SFTP_HANDLE_LEN);
+}
+
+/* An account whose home directory is empty: "~" is "/" (ASan saw a read
+ * before the string, index SIZE_MAX, in expand-path). */
+static void test_expand_path_empty_home(void **state)
+{
+    (void)state;
+    struct peer p = {.home = ""};
+    start(&p);
+    init(&p);
+    struct vs_sftp_wr w = req(VS_FXP_EXTENDED, 7);
+    vs_sftp_put_str(&w, "expand-path@openssh.com");
+    vs_sftp_put_str(&w, "~/tmp");
+    send_req(&p, &w);
+    assert_int_equal(recv_reply(&p), VS_FXP_NAME);
+    assert_int_equal(get32(reply + 1), 7);
+    assert_int_equal(get32(reply + 5), 1);
+    assert_int_equal(get32(reply + 9), 4);
+    assert_memory_equal(reply + 13, "/tmp", 4);
+    w = req(VS_FXP_EXTENDED, 8);
+    vs_sftp_put_str(&w, "expand-path@openssh.com");
+    vs_sftp_put_str(&w, "~");
+    send_req(&p, &w);
+    assert_int_equal(recv_reply(&p), VS_FXP_NAME);
+    assert_int_equal(get32(reply + 9), 1);
+    assert_memory_equal(reply + 13, "/", 1);
+    assert_int_equal(finish(&p), 0);
 }
 
 static void test_version_lists_extensions(void **state)
@@ -403,6 +431,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_expand_path_empty_home),
         cmocka_unit_test(test_version_lists_extensions),
         cmocka_unit_test(test_request_before_init),
         cmocka_unit_test(test_oversized_packet),
