@@ -7,6 +7,18 @@
 #include <string.h>
 #include <strings.h>
 
+bool vs_shell_unrestricted(const char *shell)
+{
+    static const char *const standard[] = {"sh",   "bash", "dash", "zsh",  "ksh", "ksh93",
+                                            "mksh", "ash",  "yash", "fish", "csh", "tcsh"};
+    const char *base = strrchr(shell, '/');
+    base = base ? base + 1 : shell;
+    for (size_t i = 0; i < sizeof(standard) / sizeof(standard[0]); i++)
+        if (strcmp(base, standard[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool match_any(char *const *patterns, unsigned n, const char *name)
 {
     for (unsigned i = 0; i < n; i++)

@@ -23,6 +23,16 @@ struct vs_user_facts {
  * DenyUsers, then AllowUsers, then the shell. */
 bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, const char **why);
 
+/* Whether shell is a standard, unrestricted shell (sh, bash, dash, zsh, ksh,
+ * mksh, ash, yash, fish, csh, tcsh by file name).  Only such accounts get
+ * the built-in SFTP server, which runs without their shell: for any other
+ * (rbash, git-shell, scponly, ...) the subsystem runs through the shell, as
+ * with OpenSSH's sftp-server, and the shell decides. */
+bool vs_shell_unrestricted(const char *shell);
+
+/* The SFTP server run through a restricted account's shell (OpenSSH's). */
+#define VS_SFTP_SERVER_PATH "/usr/lib/openssh/sftp-server"
+
 /* Returns true if an "env" request for this variable name is accepted: the
  * name is a valid shell name and matches an AcceptEnv pattern. */
 bool vs_env_accepted(const struct vs_config *c, const char *name);

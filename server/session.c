@@ -348,6 +348,13 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     describe(s->what, sizeof(s->what), kind, arg);
     bool internal =
         command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
+    if (internal && !vs_shell_unrestricted(s->conn->user.shell)) {
+        /* The built-in server would bypass a restricted shell (rbash,
+         * git-shell): let the shell decide, as sshd's sftp-server does. */
+        log_info("session %u: %s has the restricted shell %s: the SFTP subsystem runs through it",
+                 s->id, s->conn->user.name, s->conn->user.shell);
+        return start(s, VS_SFTP_SERVER_PATH, false);
+    }
     return start(s, internal ? NULL : command, internal);
 }
 

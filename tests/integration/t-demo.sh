@@ -15,9 +15,12 @@ rc=0; "$VS_SRC/scripts/demo" false 2>/dev/null || rc=$?
 expect_eq "demo passes the exit status on" 1 "$rc"
 
 # The printed commands work while the demo is up.
-"$VS_SRC/scripts/demo" sleep 60 2>"$T/demo.err" &
+# A file of its own: the background job truncates its stderr file only once
+# it runs, and must not be mistaken for the first run's.
+"$VS_SRC/scripts/demo" sleep 60 2>"$T/demo-bg.err" &
 demo=$!
-wait_for "grep -q 'drop-in' '$T/demo.err'" 300 || { cat "$T/demo.err" >&2; fail "demo did not print its commands"; }
+wait_for "grep -q 'drop-in' '$T/demo-bg.err' 2>/dev/null" 600 ||
+    { cat "$T/demo-bg.err" >&2; fail "demo did not print its commands"; }
 n=0
 while IFS= read -r line; do
     cmd=$(printf '%s\n' "$line" | sed -e 's/^ *//' -e 's/  *(.*$//')
@@ -37,7 +40,7 @@ while IFS= read -r line; do
         expect_match "printed: $cmd" "Remote working directory" "$out"
         n=$((n + 1)) ;;
     esac
-done < <(grep -E '^  (ssh|scp|sftp) ' "$T/demo.err")
+done < <(grep -E '^  (ssh|scp|sftp) ' "$T/demo-bg.err")
 expect_eq "printed commands tried" 4 "$n"
 # bash runs its trap only after the foreground ssh: end that first.
 pkill -TERM -P "$demo" 2>/dev/null || true

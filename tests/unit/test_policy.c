@@ -243,13 +243,28 @@ static void test_permits(void **state)
     assert_non_null(why);
 }
 
+/* Which shells get the built-in SFTP server (it bypasses the shell). */
+static void test_shell_unrestricted(void **state)
+{
+    (void)state;
+    assert_true(vs_shell_unrestricted("/bin/sh"));
+    assert_true(vs_shell_unrestricted("/bin/bash"));
+    assert_true(vs_shell_unrestricted("/usr/bin/zsh"));
+    assert_true(vs_shell_unrestricted("/bin/dash"));
+    assert_false(vs_shell_unrestricted("/bin/rbash"));
+    assert_false(vs_shell_unrestricted("/usr/bin/git-shell"));
+    assert_false(vs_shell_unrestricted("/usr/bin/scponly"));
+    assert_false(vs_shell_unrestricted("/usr/sbin/nologin"));
+    assert_false(vs_shell_unrestricted("/bin/bash-restricted"));
+    assert_false(vs_shell_unrestricted(""));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_peer_table),
-                                       cmocka_unit_test(test_peer_unix),
-                                       cmocka_unit_test(test_peer_may_become),
-                                       cmocka_unit_test(test_user_table),
-                                       cmocka_unit_test(test_env),
-                                       cmocka_unit_test(test_permits)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peer_table),      cmocka_unit_test(test_peer_unix),
+        cmocka_unit_test(test_peer_may_become), cmocka_unit_test(test_shell_unrestricted),
+        cmocka_unit_test(test_user_table),      cmocka_unit_test(test_env),
+        cmocka_unit_test(test_permits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
