@@ -216,6 +216,7 @@ static int event_loop(struct vs_conn *c)
         input = false;
 
         /* Advance sessions and free the finished ones. */
+        bool was_dead = c->dead;
         unsigned kept = 0;
         for (unsigned i = 0; i < c->n_sessions; i++) {
             struct vs_session *s = c->sessions[i];
@@ -231,6 +232,11 @@ static int event_loop(struct vs_conn *c)
         vs_fwd_step(c->fwd);
         if (c->dead && c->n_sessions == 0)
             break;
+        /* A step found the connection dead (a client that ignores the
+         * window): every session must see it, and hang up, before poll()
+         * could sleep with nothing left to wake it. */
+        if (c->dead && !was_dead)
+            continue;
 
         if (!c->dead) {
             int flags = ssh_get_poll_flags(c->ssh);

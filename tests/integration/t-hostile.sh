@@ -40,6 +40,37 @@ vssh -s relay "$(printf 'x\033[2Jy')" </dev/null 2>/dev/null || true
 grep -q 'refused unknown subsystem x\\x1b\[2Jy' "$LOG" || fail "ESC not escaped in the log"
 if grep -q "$(printf '\033')" "$LOG"; then fail "a raw control character reached the log"; fi
 
+# A client that ignores the channel window: libssh 0.10 would keep what it
+# sends beyond the window (a connection process grew from 6.6 MB to 269 MB
+# in 7.5 s); the server drops it once libssh holds more than the window
+# allows (libssh 0.11 drops it itself: "Window exceeded").
+if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
+    stop_server
+    write_config
+    start_server
+    /usr/bin/python3 "$VS_SRC/tests/integration/windowflood.py" "$SOCK" "$LOGIN" 256 > "$T/flood.out" 2>&1 &
+    flood=$!
+    peak=0
+    while kill -0 $flood 2>/dev/null; do
+        for c in $(conn_pids); do
+            r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
+            [ "${r:-0}" -le "$peak" ] || peak=$r
+        done
+        sleep 0.01
+    done
+    wait $flood || true
+    out=$(cat "$T/flood.out")
+    expect_match "a client ignoring the window is dropped" "^dropped after" "$out"
+    grep -Eq 'more than the channel window allows|Window exceeded' "$LOG" ||
+        fail "the dropped window flood is not logged"
+    log "window flood: $out; connection process peak RSS $peak kB"
+    if ! ldd "$VS_SSHD" | grep -q libasan; then
+        [ "$peak" -lt 32768 ] || fail "the connection process grew to $peak kB under a window flood"
+    fi
+else
+    log "no python3-paramiko: the window flood is not tried (run scripts/deps)"
+fi
+
 # A client that connects and says nothing: LoginGraceTime ends it, and the
 # log says so at INFO, not as a crash ("died of signal 14").
 stop_server
