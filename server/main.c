@@ -283,10 +283,12 @@ static int daemonize(void)
     return chdir("/") < 0 ? -errno : 0;
 }
 
-/* inetd mode: fd 0 is a connected socket (systemd Accept=yes). */
-static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
+/* inetd mode: fd 0 is a connected socket (systemd Accept=yes).  Takes it
+ * and admits its peer; returns the connection's fd, or a negative errno
+ * (logged).  This comes before the host key is loaded: a refused peer
+ * (a flood from inside the guest, say) costs no more than this. */
+static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer)
 {
-    struct vs_peer peer;
     char peer_str[64];
     int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 
@@ -299,14 +301,12 @@ static int run_inetd(const struct vs_config *cfg, ssh_bind bind)
         dup2(null, STDOUT_FILENO);
         vs_close(null);
     }
-    /* The peer first: a refused one costs no more than this. */
-    if (vs_peer_admit(cfg, fd, &peer, peer_str, sizeof(peer_str)) < 0) {
+    int r = vs_peer_admit(cfg, fd, peer, peer_str, sizeof(peer_str));
+    if (r < 0) {
         vs_close(fd);
-        return -EPERM;
+        return r;
     }
-    struct vs_conn_params cp = {
-        .cfg = cfg, .bind = bind, .fd = fd, .peer = peer, .auth_notify_fd = -1};
-    return vs_conn_run(&cp);
+    return fd;
 }
 
 int main(int argc, char **argv)
@@ -397,19 +397,29 @@ int main(int argc, char **argv)
     vs_log_attach_libssh();
     ssh_init();
 
+    struct vs_peer peer;
+    int inetd_fd = -1;
+    if (o.inetd && !o.test && (inetd_fd = inetd_admit(&cfg, &peer)) < 0) {
+        r = 1;
+        goto out_ssh;
+    }
     bind = new_bind(&cfg, !o.test);
     if (o.test || bind == NULL) {
+        vs_close(inetd_fd);
         r = bind == NULL ? 1 : 0;
         goto out_ssh;
     }
     r = vs_signals_init();
     if (r < 0) {
         log_error_errno(r, "Cannot set up signal handling");
+        vs_close(inetd_fd);
         r = 1;
         goto out_ssh;
     }
     if (o.inetd) {
-        r = run_inetd(&cfg, bind) < 0 ? 1 : 0;
+        struct vs_conn_params cp = {
+            .cfg = &cfg, .bind = bind, .fd = inetd_fd, .peer = peer, .auth_notify_fd = -1};
+        r = vs_conn_run(&cp) < 0 ? 1 : 0;
         goto out_ssh;
     }
     if (!o.foreground && (r = daemonize()) < 0) {

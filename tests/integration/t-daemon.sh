@@ -141,6 +141,11 @@ done
 rc=0; "$VS_SSHD" -i -e -f "$T/sshd_config" </dev/null 2>"$T/inetd.err" || rc=$?
 expect_eq "inetd without a socket" 1 "$rc"
 expect_match "inetd without a socket message" 'not a (vsock or Unix )?socket' "$(cat "$T/inetd.err")"
+# The peer comes first, before the host key: a refused connection costs no
+# key loading (or generation) as root.
+rc=0; "$VS_SSHD" -i -e -f /dev/null -h "$T/no-such-key" </dev/null 2>"$T/inetd.err" || rc=$?
+expect_eq "inetd: refused before the host key" 1 "$rc"
+if grep -q 'host key' "$T/inetd.err"; then fail "inetd loaded the host key before admitting the peer"; fi
 write_ssh_config
 
 # Host key generation at the default path, in a private mount namespace so

@@ -18,6 +18,10 @@ expect_eq "systemd-analyze verify: exit (output: $out)" 0 "$rc"
 
 grep -qx 'ListenStream=vsock::22' "$U/vsock-sshd.socket" || fail "socket: not vsock port 22"
 grep -qx 'Accept=yes' "$U/vsock-sshd.socket" || fail "socket: not Accept=yes"
+# A connection flood from inside the guest must not trip the trigger limit
+# that would put the socket out of service (systemd-analyze verify checks
+# the keyword is known).
+grep -qx 'TriggerLimitIntervalSec=0' "$U/vsock-sshd.socket" || fail "socket: trigger limit still on"
 grep -qx "ExecStart=-$sbindir/vsock-sshd -i" "$U/vsock-sshd@.service" || fail "service@: not -i"
 grep -qx 'StandardInput=socket' "$U/vsock-sshd@.service" || fail "service@: stdin not the socket"
 for u in vsock-sshd.socket vsock-sshd.service; do
