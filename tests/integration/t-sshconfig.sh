@@ -33,6 +33,36 @@ ln -s "$SOCK" "$T/Mixed.Case.sock"
 for h in "unix$SOCK" "unix%${SOCK#/}" "unix$T/Mixed.Case.sock"; do
     expect_eq "ssh $h" "ok 3" "$(printf abc | ssh -F "$T/user_config" "$h" 'echo ok $(wc -c)' 2>/dev/null)"
 done
+# Host keys for Unix-socket names: the drop-in checks none (vsock CIDs are
+# reused from VM to VM), but a socket path is stable and another local user
+# who can create it could impersonate the guest.  docs/security.md shows how
+# to turn checking on for these names in ~/.ssh/config; it must work as
+# shown: the first connection records the key, a changed key is refused.
+cat > "$T/checking_config" <<CONF
+Host unix/* unix%* vsock-mux/* vsock-mux%*
+	StrictHostKeyChecking accept-new
+	UserKnownHostsFile $T/known_hosts
+Host *
+	User $LOGIN
+	BatchMode yes
+	IdentitiesOnly yes
+	IdentityFile none
+	LogLevel ERROR
+Include $T/50-vsock-ssh.conf
+CONF
+expect_eq "checking on: first connection" ok "$(ssh -F "$T/checking_config" "unix$SOCK" echo ok </dev/null)"
+# (ssh records the name lowercased)
+grep -qi "^unix$SOCK " "$T/known_hosts" || fail "the key was not recorded under the socket's name: $(cut -c1-60 "$T/known_hosts" 2>&1)"
+expect_eq "checking on: same key" ok "$(ssh -F "$T/checking_config" "unix$SOCK" echo ok </dev/null)"
+stop_server
+ssh-keygen -q -t ed25519 -N '' -f "$T/other_key"
+write_config
+sed -i "s#^HostKey .*#HostKey $T/other_key#" "$T/sshd_config"
+start_server
+rc=0; err=$(ssh -F "$T/checking_config" "unix$SOCK" echo ok 2>&1 </dev/null) || rc=$?
+expect_eq "checking on: another key refused" 255 "$rc"
+expect_match "checking on: the reason" "(REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed)" "$err"
+
 rc=0; err=$(ssh -F "$T/user_config" vsock/3 true 2>&1 </dev/null) || rc=$?
 expect_eq "vsock/3 under the guard" 255 "$rc"
 expect_match "vsock/3 under the guard" 'refusing to open AF_VSOCK' "$err"
