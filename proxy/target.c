@@ -51,6 +51,19 @@ static int set_path(struct vp_target *t, const char *path, const char **why)
     return 0;
 }
 
+int vp_mux_answer(const char *line)
+{
+    uint32_t port;
+    if (strcmp(line, "OK") == 0)
+        return 0;
+    if (strncmp(line, "OK ", 3) != 0)
+        return -EPROTO;
+    /* Firecracker and cloud-hypervisor send the port they assigned; a muxer
+     * that sends something else after "OK " still accepted. */
+    (void)vs_parse_u32(line + 3, UINT32_MAX, &port);
+    return 0;
+}
+
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why)
 {
     struct vp_target t = {0};

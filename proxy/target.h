@@ -30,4 +30,9 @@ struct vp_target {
  * success. No socket is touched. */
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);
 
+/* The hybrid-vsock muxer's answer line (without its newline): "OK" or
+ * "OK <assigned host port>" accepts the connection.  Returns 0, or -EPROTO
+ * for anything else. */
+int vp_mux_answer(const char *line);
+
 #endif

@@ -224,7 +224,7 @@ static int mux_handshake(int fd, const struct vp_target *t, int64_t deadline)
         line[len++] = c;
     }
     line[len] = '\0';
-    if (strncmp(line, "OK ", 3) != 0 && strcmp(line, "OK") != 0)
+    if (vp_mux_answer(line) < 0)
         return errorf(0, "hybrid vsock %s: the muxer refused: '%s'", t->path, line);
     return 0;
 }

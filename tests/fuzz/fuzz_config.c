@@ -1,0 +1,66 @@
+/* libFuzzer target: vsock-sshd's configuration, as a file and as -o
+ * options, and the policy decisions made from it.  The first byte picks
+ * where the lines come from; whatever the bytes, parsing must terminate,
+ * stay in bounds, and leave a configuration that the decisions, -T and
+ * vs_config_free() handle. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "peer.h"
+#include "policy.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *devnull;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 64 * 1024)
+        return 0;
+    if (devnull == NULL)
+        devnull = fopen("/dev/null", "w");
+    enum vs_config_source src = (data[0] & 1) ? VS_SRC_CMDLINE : VS_SRC_FILE;
+    char *text = malloc(size);
+    memcpy(text, data + 1, size - 1);
+    text[size - 1] = '\0';
+
+    struct vs_config c;
+    char err[600];
+    vs_config_init(&c);
+    for (char *save, *line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save))
+        (void)vs_config_apply_line(&c, line, src, "fuzz", 1, err, sizeof(err));
+    vs_config_finish(&c);
+    vs_config_dump(&c, devnull);
+
+    /* The decisions, on names and addresses taken from the input too. */
+    const char *name = (const char *)data + 1;
+    char host[64];
+    snprintf(host, sizeof(host), "%.*s", (int)(size - 1 < 63 ? size - 1 : 63), name);
+    struct vs_peer p = {.kind = (data[0] & 2) ? VS_PEER_UNIX : VS_PEER_VSOCK,
+                        .cid = data[0] >> 2,
+                        .local_cid = data[0] & 3,
+                        .uid = data[0]};
+    const char *why;
+    (void)vs_peer_allowed(&c, &p, &why);
+    (void)vs_peer_may_become(&c, &p, 0, &why);
+    struct vs_user_facts u = {.name = host, .uid = data[0], .shell_valid = data[0] & 1};
+    (void)vs_user_allowed(&c, &u, &why);
+    (void)vs_env_accepted(&c, host);
+    (void)vs_permit_open_allowed(&c, host, data[0]);
+    (void)vs_permit_listen_allowed(&c, host, data[0]);
+    (void)vs_permit_valid(host, data[0] & 1, &why);
+    (void)vs_config_subsystem(&c, host);
+    (void)vs_shell_unrestricted(host);
+    struct vs_listen_addr a;
+    if (vs_listen_parse(host, &a, &why) == 0) {
+        char buf[160];
+        vs_listen_format(&a, buf, sizeof(buf));
+    }
+    vs_config_free(&c);
+    free(text);
+    return 0;
+}
