@@ -10,7 +10,7 @@
 bool vs_shell_unrestricted(const char *shell)
 {
     static const char *const standard[] = {"sh",   "bash", "dash", "zsh",  "ksh", "ksh93",
-                                            "mksh", "ash",  "yash", "fish", "csh", "tcsh"};
+                                           "mksh", "ash",  "yash", "fish", "csh", "tcsh"};
     const char *base = strrchr(shell, '/');
     base = base ? base + 1 : shell;
     for (size_t i = 0; i < sizeof(standard) / sizeof(standard[0]); i++)
