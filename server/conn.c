@@ -127,14 +127,28 @@ static void handle_message(struct vs_conn *c, ssh_message msg)
     ssh_message_free(msg);
 }
 
-/* Messages per loop round, so that a flood cannot starve the sessions. */
-#define VS_MESSAGES_PER_ROUND 64
+/* libssh queues every request it parses, without bound.  A round reads at
+ * most VS_SSH_READS_PER_ROUND times 4 KiB, which holds at most about 1,500
+ * requests, so the whole queue is answered every round and never carries
+ * over (answering only part of it let a burst of requests grow the
+ * connection process by 350 bytes each: 72 MB for 200,000).  More than
+ * this many in one round is a flood: the client is dropped. */
+#define VS_MESSAGES_PER_ROUND_MAX 4096
 
 static void handle_messages(struct vs_conn *c)
 {
     ssh_message msg;
-    for (int i = 0; i < VS_MESSAGES_PER_ROUND && !c->dead && (msg = ssh_message_get(c->ssh)); i++)
+    unsigned n = 0;
+    while (!c->dead && (msg = ssh_message_get(c->ssh)) != NULL) {
+        if (++n > VS_MESSAGES_PER_ROUND_MAX) {
+            log_info("more than %d requests at once: the client floods, disconnecting",
+                     VS_MESSAGES_PER_ROUND_MAX);
+            ssh_message_free(msg);
+            c->dead = true;
+            return;
+        }
         handle_message(c, msg);
+    }
 }
 
 /* ClientAliveInterval: after that long without a byte from the client, ask
