@@ -55,6 +55,9 @@ def main():
             r, c = arg.split(",")
             setsize(fd, int(r), int(c))
             os.kill(pid, signal.SIGWINCH)
+            # ssh sends window-change from its main loop, after the signal:
+            # input typed at once could otherwise overtake it.
+            time.sleep(0.3)
         else:
             sys.stderr.write("ptydrive: bad step %r\n" % step)
             sys.exit(92)

@@ -70,7 +70,7 @@ PY
 chmod 644 "$T/hupwatch.py"; chmod 777 "$T"
 ( head -c 1073741824 /dev/zero | vssh relay "exec /usr/bin/python3 $T/hupwatch.py" ) 2>"$T/killed.err" >/dev/null &
 xfer=$!
-wait_for "[ -n \"\$(conn_pids)\" ]" 100 || fail "no connection process"
+wait_for "grep -q 'hupwatch.py. started' '$LOG'" 100 || fail "the transfer's session did not start"
 sleep 0.5
 kill -9 $(conn_pids)
 rc=0; wait $xfer || rc=$?
@@ -82,7 +82,8 @@ alive "after a killed connection"
 # ---- the listener killed (and restarted) while sessions run ----------------
 vssh relay 'sleep 2; echo survived' </dev/null > "$T/survivor" 2>&1 &
 surv=$!
-wait_for "[ -n \"\$(conn_pids)\" ]" 100 || fail "no connection process"
+# Its own session, started (another connection may still be ending).
+wait_for "grep -q \"exec 'sleep 2; echo survived' started\" '$LOG'" 100 || fail "the session did not start"
 kill -9 "$SERVER_PID"
 SERVER_PID=
 wait $surv || fail "a running session ended with its listener"
@@ -126,7 +127,8 @@ gone=$!
 sleep 0.5
 pkill -KILL -f "ssh -F $T/ssh_config relay cat" || true
 wait $gone 2>/dev/null || true
-wait_for "[ -z \"\$(conn_pids)\" ]" 100 || fail "connection processes left after clients vanished"
+wait_for "[ -z \"\$(conn_pids)\" ]" 300 ||
+    fail "connection processes left after clients vanished: $(ps -o pid,etime,args -p "$(conn_pids | tr '\n' ,)0" 2>&1)"
 # The only connection process that died of a signal is the one killed above.
 if grep 'died of signal' "$LOG" | grep -vq 'signal 9'; then fail "a crash after a client vanished"; fi
 alive "after clients vanished"

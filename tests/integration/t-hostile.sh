@@ -43,7 +43,9 @@ if grep -q "$(printf '\033')" "$LOG"; then fail "a raw control character reached
 # A client that ignores the channel window: libssh 0.10 would keep what it
 # sends beyond the window (a connection process grew from 6.6 MB to 269 MB
 # in 7.5 s); the server drops it once libssh holds more than the window
-# allows (libssh 0.11 drops it itself: "Window exceeded").
+# allows.  libssh 0.11 discards data beyond the window itself ("Window
+# exceeded"), so there the client stays connected and only memory is
+# checked.
 if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     stop_server
     write_config
@@ -60,11 +62,13 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     done
     wait $flood || true
     out=$(cat "$T/flood.out")
-    expect_match "a client ignoring the window is dropped" "^dropped after" "$out"
-    grep -Eq 'more than the channel window allows|Window exceeded' "$LOG" ||
-        fail "the dropped window flood is not logged"
+    if "$VS_SSHD" -V | grep 'libssh 0\.10' >/dev/null; then
+        expect_match "a client ignoring the window is dropped" "^dropped after" "$out"
+        grep -q 'more than the channel window allows' "$LOG" ||
+            fail "the dropped window flood is not logged"
+    fi
     log "window flood: $out; connection process peak RSS $peak kB"
-    if ! ldd "$VS_SSHD" | grep -q libasan; then
+    if ! ldd "$VS_SSHD" | grep libasan >/dev/null; then
         [ "$peak" -lt 32768 ] || fail "the connection process grew to $peak kB under a window flood"
     fi
 
@@ -84,7 +88,7 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     done
     wait $flood || true
     log "request flood: $(cat "$T/reqflood.out"); connection process peak RSS $peak kB"
-    if ! ldd "$VS_SSHD" | grep -q libasan; then
+    if ! ldd "$VS_SSHD" | grep libasan >/dev/null; then
         [ "$peak" -gt 0 ] && [ "$peak" -lt 32768 ] ||
             fail "the connection process reached $peak kB under a request flood"
     fi
