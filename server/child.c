@@ -69,6 +69,8 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
     SET("PATH=%s", u->uid == 0 ? ROOT_PATH : USER_PATH);
     SET("MAIL=/var/mail/%s", u->name);
     SET("SSH_CONNECTION=%s", r->ssh_connection);
+    if (r->original_command != NULL)
+        SET("SSH_ORIGINAL_COMMAND=%s", r->original_command);
     SET("SSH_CLIENT=%s", r->ssh_client);
     if (r->auth_sock != NULL)
         SET("SSH_AUTH_SOCK=%s", r->auth_sock);

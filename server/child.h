@@ -22,7 +22,8 @@ struct vs_spawn_req {
     char *const *env;     /* accepted "NAME=value" strings */
     unsigned n_env;
     const char *ssh_connection, *ssh_client;
-    const char *auth_sock; /* SSH_AUTH_SOCK with agent forwarding, else NULL */
+    const char *auth_sock;        /* SSH_AUTH_SOCK with agent forwarding, else NULL */
+    const char *original_command; /* SSH_ORIGINAL_COMMAND under ForceCommand, or NULL */
 };
 
 struct vs_spawned {

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,39 @@ static int kw_log_level(struct parse_ctx *p, char *value)
     return 0;
 }
 
+static int set_string(struct parse_ctx *p, char **field, const char *value)
+{
+    if (*field == NULL && (*field = strdup(value)) == NULL)
+        return -ENOMEM;
+    (void)p;
+    return 0;
+}
+
+static int kw_force_command(struct parse_ctx *p, char *value)
+{
+    return set_string(p, &p->c->force_command, value);
+}
+
+static int kw_permit_tty(struct parse_ctx *p, char *value)
+{
+    int v = parse_yes_no(value);
+    if (v < 0)
+        return fail(p, "PermitTTY: '%s': expected yes or no", value);
+    if (p->c->permit_tty < 0)
+        p->c->permit_tty = v;
+    return 0;
+}
+
+static int kw_chroot_directory(struct parse_ctx *p, char *value)
+{
+    if (strcmp(value, "none") != 0 && value[0] != '/' && strncmp(value, "%h", 2) != 0)
+        return fail(p,
+                    "ChrootDirectory: '%s': expected an absolute path (%%h and %%u "
+                    "allowed) or none",
+                    value);
+    return set_string(p, &p->c->chroot_directory, value);
+}
+
 static int kw_pid_file(struct parse_ctx *p, char *value)
 {
     if (strcasecmp(value, "none") != 0 && value[0] != '/')
@@ -581,9 +615,11 @@ static const struct keyword {
     {"AllowStreamLocalForwarding", kw_allow_streamlocal_forwarding},
     {"AllowTcpForwarding", kw_allow_tcp_forwarding},
     {"AllowUsers", kw_allow_users},
+    {"ChrootDirectory", kw_chroot_directory},
     {"ClientAliveCountMax", kw_client_alive_count_max},
     {"ClientAliveInterval", kw_client_alive_interval},
     {"DenyUsers", kw_deny_users},
+    {"ForceCommand", kw_force_command},
     {"GatewayPorts", kw_gateway_ports},
     {"HostKey", kw_hostkey},
     {"Listen", kw_listen},
@@ -596,6 +632,7 @@ static const struct keyword {
     {"PermitListen", kw_permit_listen},
     {"PermitOpen", kw_permit_open},
     {"PermitRootLogin", kw_permit_root_login},
+    {"PermitTTY", kw_permit_tty},
     {"PidFile", kw_pid_file},
     {"Subsystem", kw_subsystem},
 };
@@ -618,6 +655,7 @@ void vs_config_init(struct vs_config *c)
     c->max_startups = -1;
     c->login_grace_time = -1;
     c->log_level = -1;
+    c->permit_tty = -1;
 }
 
 static void free_strings(char **arr, unsigned n)
@@ -639,7 +677,180 @@ void vs_config_free(struct vs_config *c)
         free(c->subsystems[i].command);
     }
     free(c->pid_file);
+    free(c->force_command);
+    free(c->chroot_directory);
+    for (unsigned i = 0; i < c->n_matches; i++) {
+        struct vs_match *m = &c->matches[i];
+        free(m->users);
+        free(m->groups);
+        free(m->peers);
+        free_strings(m->lines, m->n_lines);
+    }
     vs_config_init(c);
+}
+
+/* ---- Match blocks ------------------------------------------------------- */
+
+/* Keywords a Match block may set: those that restrict a user's session. */
+static const char *const match_keywords[] = {
+    "AllowAgentForwarding", "AllowTcpForwarding", "ChrootDirectory", "ForceCommand",
+    "GatewayPorts",         "PermitListen",       "PermitOpen",      "PermitTTY",
+};
+
+/* "Match User a,b Group g Peer 2,unix:0" or "Match All". */
+static int start_match(struct parse_ctx *p, char *value)
+{
+    struct vs_config *c = p->c;
+    char *tok[16];
+    int k = tokenize(value, tok, 16);
+
+    if (p->src != VS_SRC_FILE)
+        return fail(p, "Match: only in a configuration file");
+    if (k <= 0)
+        return fail(p, "Match: missing criteria (User, Group, Peer, All)");
+    if (c->n_matches >= VS_MAX_MATCH)
+        return fail(p, "Match: too many blocks (at most %d)", VS_MAX_MATCH);
+    struct vs_match m = {0};
+    int r = 0;
+    if (k == 1 && strcasecmp(tok[0], "All") == 0)
+        goto done;
+    if (k % 2 != 0) {
+        r = fail(p, "Match: criteria come in pairs (User NAMES, Group NAMES, Peer PEERS) or All");
+        goto bad;
+    }
+    for (int i = 0; i < k; i += 2) {
+        char **field = strcasecmp(tok[i], "User") == 0    ? &m.users
+                       : strcasecmp(tok[i], "Group") == 0 ? &m.groups
+                       : strcasecmp(tok[i], "Peer") == 0  ? &m.peers
+                                                          : NULL;
+        if (field == NULL) {
+            r = fail(p, "Match: unknown criterion '%s' (User, Group, Peer or All)", tok[i]);
+            goto bad;
+        }
+        if (*field != NULL) {
+            r = fail(p, "Match: %s given twice", tok[i]);
+            goto bad;
+        }
+        if ((*field = strdup(tok[i + 1])) == NULL) {
+            r = -ENOMEM;
+            goto bad;
+        }
+    }
+done:
+    c->matches[c->n_matches++] = m;
+    c->in_match = true;
+    return 0;
+bad:
+    free(m.users);
+    free(m.groups);
+    free(m.peers);
+    return r;
+}
+
+/* A line inside a Match block: checked now (so -t reports it), kept for
+ * the connections the block matches. */
+static int add_match_line(struct parse_ctx *p, const char *kw, const char *line)
+{
+    struct vs_match *m = &p->c->matches[p->c->n_matches - 1];
+    bool allowed = false;
+    for (size_t i = 0; i < VS_ARRAY_SIZE(match_keywords); i++)
+        allowed |= strcasecmp(kw, match_keywords[i]) == 0;
+    if (!allowed)
+        return fail(p, "%s is not allowed in a Match block", kw);
+    if (m->n_lines >= VS_MAX_MATCH_LINES)
+        return fail(p, "Match: too many lines in one block (at most %d)", VS_MAX_MATCH_LINES);
+    struct vs_config scratch;
+    vs_config_init(&scratch);
+    int r = vs_config_apply_line(&scratch, line, VS_SRC_CMDLINE, p->origin, p->lineno, p->err,
+                                 p->errlen);
+    vs_config_free(&scratch);
+    if (r < 0) {
+        /* Say "file line N", not "-o option N". */
+        char msg[512];
+        const char *colon = strstr(p->err, ": ");
+        snprintf(msg, sizeof(msg), "%s", colon ? colon + 2 : p->err);
+        return fail(p, "%s", msg);
+    }
+    if ((m->lines[m->n_lines] = strdup(line)) == NULL)
+        return -ENOMEM;
+    m->lineno[m->n_lines++] = p->lineno;
+    return 0;
+}
+
+/* A comma-separated pattern list: true if name matches a pattern and no
+ * negated one ("!pattern"). */
+static bool match_list(const char *list, const char *name)
+{
+    char copy[VS_CONFIG_MAX_LINE], *save;
+    bool yes = false;
+    snprintf(copy, sizeof(copy), "%s", list);
+    for (char *pat = strtok_r(copy, ",", &save); pat != NULL; pat = strtok_r(NULL, ",", &save)) {
+        bool neg = pat[0] == '!';
+        if (fnmatch(neg ? pat + 1 : pat, name, 0) == 0) {
+            if (neg)
+                return false;
+            yes = true;
+        }
+    }
+    return yes;
+}
+
+static bool match_applies(const struct vs_match *m, const struct vs_match_ctx *ctx)
+{
+    if (m->users != NULL && !match_list(m->users, ctx->user))
+        return false;
+    if (m->peers != NULL && !match_list(m->peers, ctx->peer))
+        return false;
+    if (m->groups != NULL) {
+        bool any = false;
+        for (unsigned i = 0; i < ctx->n_groups && !any; i++)
+            any = match_list(m->groups, ctx->groups[i]);
+        if (!any)
+            return false;
+    }
+    return true;
+}
+
+int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx,
+                    struct vs_config *out, struct vs_config *scratch)
+{
+    char err[600];
+    int r = 0;
+
+    vs_config_init(scratch);
+    for (unsigned i = 0; i < base->n_matches; i++) {
+        const struct vs_match *m = &base->matches[i];
+        if (!match_applies(m, ctx))
+            continue;
+        for (unsigned j = 0; j < m->n_lines; j++)
+            if (vs_config_apply_line(scratch, m->lines[j], VS_SRC_CMDLINE, "Match", m->lineno[j],
+                                     err, sizeof(err)) < 0)
+                r = -EINVAL;
+    }
+    /* A copy of base with what the blocks set on top; it borrows. */
+    *out = *base;
+    out->n_matches = 0;
+    if (scratch->force_command != NULL)
+        out->force_command = scratch->force_command;
+    if (scratch->chroot_directory != NULL)
+        out->chroot_directory = scratch->chroot_directory;
+    if (scratch->permit_tty >= 0)
+        out->permit_tty = scratch->permit_tty;
+    if (scratch->allow_tcp_forwarding >= 0)
+        out->allow_tcp_forwarding = scratch->allow_tcp_forwarding;
+    if (scratch->allow_agent_forwarding >= 0)
+        out->allow_agent_forwarding = scratch->allow_agent_forwarding;
+    if (scratch->gateway_ports >= 0)
+        out->gateway_ports = scratch->gateway_ports;
+    if (scratch->n_permit_open > 0) {
+        memcpy(out->permit_open, scratch->permit_open, sizeof(out->permit_open));
+        out->n_permit_open = scratch->n_permit_open;
+    }
+    if (scratch->n_permit_listen > 0) {
+        memcpy(out->permit_listen, scratch->permit_listen, sizeof(out->permit_listen));
+        out->n_permit_listen = scratch->n_permit_listen;
+    }
+    return r;
 }
 
 /* OpenSSH sshd keywords about keys and passwords, which people copy from
@@ -691,15 +902,17 @@ int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_s
     }
     value = s;
 
+    if (strcasecmp(kw, "Match") == 0)
+        return start_match(&p, value);
     for (size_t i = 0; i < VS_ARRAY_SIZE(keywords); i++) {
         if (strcasecmp(kw, keywords[i].name) != 0)
             continue;
         if (*value == '\0')
             return fail(&p, "%s: missing argument", keywords[i].name);
+        if (c->in_match && src == VS_SRC_FILE)
+            return add_match_line(&p, keywords[i].name, line);
         return keywords[i].handler(&p, value);
     }
-    if (strcasecmp(kw, "Match") == 0)
-        return fail(&p, "Match blocks are not supported");
     for (size_t i = 0; i < VS_ARRAY_SIZE(auth_keywords); i++) {
         if (strcasecmp(kw, auth_keywords[i]) != 0)
             continue;
@@ -772,6 +985,8 @@ int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t
 
 void vs_config_finish(struct vs_config *c)
 {
+    if (c->permit_tty < 0)
+        c->permit_tty = 1;
     if (c->n_listen == 0) {
         c->listen[0] =
             (struct vs_listen_addr){.kind = VS_LISTEN_VSOCK, .cid = VS_VMADDR_CID_ANY, .port = 22};
@@ -894,6 +1109,9 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
     fprintf(out, "logingracetime %d\n", c->login_grace_time);
     fprintf(out, "loglevel %s\n", vs_log_level_name((enum vs_log_level)c->log_level));
     fprintf(out, "pidfile %s\n", c->pid_file ? c->pid_file : "none");
+    fprintf(out, "permittty %s\n", c->permit_tty ? "yes" : "no");
+    fprintf(out, "forcecommand %s\n", c->force_command ? c->force_command : "none");
+    fprintf(out, "chrootdirectory %s\n", c->chroot_directory ? c->chroot_directory : "none");
 }
 
 bool vs_subsystem_is_internal(const char *command)

@@ -26,6 +26,8 @@
 #define VS_MAX_FORWARDS_LIMIT 1024
 #define VS_MAX_FORWARD_CHANNELS_LIMIT 4096
 #define VS_MAX_PERMITS 64
+#define VS_MAX_MATCH 32       /* Match blocks */
+#define VS_MAX_MATCH_LINES 64 /* keyword lines in one block */
 
 #define VS_VMADDR_CID_ANY UINT32_MAX
 #define VS_VMADDR_CID_LOCAL 1u
@@ -50,6 +52,24 @@ struct vs_listen_addr {
 int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why);
 /* Formats an address the way vs_listen_parse reads it. */
 void vs_listen_format(const struct vs_listen_addr *a, char *buf, size_t len);
+
+/* A Match block: criteria (comma-separated patterns, "!" negates; NULL
+ * matches anything) and its lines, applied to the connections it matches
+ * once the user is known (vs_config_match). */
+struct vs_match {
+    char *users, *groups, *peers;
+    char *lines[VS_MAX_MATCH_LINES];
+    unsigned lineno[VS_MAX_MATCH_LINES];
+    unsigned n_lines;
+};
+
+/* What a Match block is matched against. */
+struct vs_match_ctx {
+    const char *user;
+    char *const *groups; /* the account's group names */
+    unsigned n_groups;
+    const char *peer; /* "2" (a vsock CID) or "unix:UID" */
+};
 
 struct vs_subsystem {
     char *name;
@@ -96,6 +116,13 @@ struct vs_config {
     int login_grace_time; /* seconds, 0 = none, -1 unset */
     int log_level;        /* enum vs_log_level, -1 unset */
     char *pid_file;       /* NULL unset; "none" disables */
+    /* Per-user restrictions (also in Match blocks). */
+    char *force_command;    /* NULL unset; "internal-sftp" the built-in SFTP server */
+    int permit_tty;         /* -1 unset, 0 no, 1 yes */
+    char *chroot_directory; /* NULL unset; "none" */
+    struct vs_match matches[VS_MAX_MATCH];
+    unsigned n_matches;
+    bool in_match; /* while parsing: lines go to the last Match block */
 
     /* Which source set each list keyword, so that a later source (the file)
      * does not add to a list an earlier one (the command line) already set. */
@@ -122,6 +149,15 @@ int vs_config_apply_line(struct vs_config *c, const char *line, enum vs_config_s
  * say).  A missing file is -ENOENT (the caller decides whether that is
  * fine); any error in it -EINVAL, a read error -EIO. */
 int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t errlen);
+
+/* The configuration for one connection: base with the Match blocks that
+ * ctx matches applied on top (the first matching value of a keyword wins,
+ * as in sshd).  out becomes a copy of base that borrows from base and from
+ * *scratch, which holds the matched values: free scratch with
+ * vs_config_free() after out, and never free out itself.  Returns 0 or
+ * -EINVAL (a block's line failed, which -t has already reported). */
+int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx,
+                    struct vs_config *out, struct vs_config *scratch);
 
 /* Fills every unset field with its default. */
 void vs_config_finish(struct vs_config *c);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,77 @@
 #include "session.h"
 #include "signals.h"
 #include "util.h"
+
+/* Applies the Match blocks that this user and peer match: c->cfg becomes
+ * the connection's own configuration.  Returns 0 or a negative errno. */
+static int apply_match(struct vs_conn *c, const struct vs_user *u)
+{
+    char *names[256], peer[32];
+
+    if (c->cfg->n_matches == 0)
+        return 0;
+    unsigned n = vs_user_group_names(u, names, VS_ARRAY_SIZE(names));
+    if (c->peer.kind == VS_PEER_VSOCK)
+        snprintf(peer, sizeof(peer), "%u", c->peer.cid);
+    else
+        snprintf(peer, sizeof(peer), "unix:%ld", (long)c->peer.uid);
+    struct vs_match_ctx ctx = {.user = u->name, .groups = names, .n_groups = n, .peer = peer};
+    int r = vs_config_match(c->cfg, &ctx, &c->matched, &c->match_vals);
+    for (unsigned i = 0; i < n; i++)
+        free(names[i]);
+    c->have_match = true;
+    c->cfg = &c->matched;
+    return r;
+}
+
+/* ChrootDirectory, with OpenSSH's rules: every component of the path a
+ * directory owned by root and writable by nobody else.  Done as root,
+ * before the privilege drop.  Returns 0 or a negative errno (logged). */
+static int enter_chroot(const char *spec, const struct vs_user *u)
+{
+    char path[4096];
+    size_t n = 0;
+
+    for (const char *s = spec; *s != '\0' && n + 1 < sizeof(path); s++) {
+        const char *add = NULL;
+        if (s[0] == '%' && s[1] == 'h')
+            add = u->home;
+        else if (s[0] == '%' && s[1] == 'u')
+            add = u->name;
+        else if (s[0] == '%' && s[1] == '%')
+            add = "%";
+        if (add != NULL) {
+            n += (size_t)snprintf(path + n, sizeof(path) - n, "%s", add);
+            s++;
+        } else {
+            path[n++] = *s;
+        }
+        if (n >= sizeof(path))
+            return log_error_errno(-ENAMETOOLONG, "ChrootDirectory %s", spec);
+    }
+    path[n] = '\0';
+    if (path[0] != '/')
+        return log_error_errno(-EINVAL, "ChrootDirectory %s: not an absolute path", path);
+    char part[4096];
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        snprintf(part, sizeof(part), "%.*s", (int)(i ? i : 1), path);
+        struct stat st;
+        if (stat(part, &st) < 0)
+            return log_error_errno(-errno, "ChrootDirectory %s", part);
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0) {
+            log_error("bad ownership or modes for chroot directory component %s: it must be a "
+                      "directory owned by root and writable by nobody else",
+                      part);
+            return -EPERM;
+        }
+    }
+    if (chroot(path) < 0 || chdir("/") < 0)
+        return log_error_errno(-errno, "chroot %s", path);
+    log_verbose("user %s chrooted to %s", u->name, path);
+    return 0;
+}
 
 /* Null authentication: vsock already told us who the peer is; what remains
  * is which account the session may start as.  Once it is settled the
@@ -50,6 +122,18 @@ static bool auth_none(struct vs_conn *c, const char *user)
     if (!vs_user_allowed(c->cfg, &facts, &why)) {
         log_info("refused user %s: %s", name, why);
         vs_user_free(&u);
+        return false;
+    }
+    /* Match blocks for this user and peer, then ChrootDirectory: both
+     * need the account, and the chroot needs root. */
+    r = apply_match(c, &u);
+    const char *jail = c->cfg->chroot_directory;
+    if (r == 0 && jail != NULL && strcmp(jail, "none") != 0)
+        r = enter_chroot(jail, &u);
+    if (r < 0) {
+        log_info("refused user %s: its Match or ChrootDirectory settings cannot be applied", name);
+        vs_user_free(&u);
+        c->dead = true;
         return false;
     }
     r = vs_privileges_drop(&u);
@@ -374,6 +458,8 @@ out:
         ssh_free(c.ssh);
     }
     vs_fwd_free(&c);
+    if (c.have_match)
+        vs_config_free(&c.match_vals);
     free(c.sessions);
     vs_user_free(&c.user);
     vs_close(c.auth_notify_fd);

@@ -26,7 +26,10 @@ struct vs_session;
 struct vs_fwd;
 
 struct vs_conn {
-    const struct vs_config *cfg;
+    const struct vs_config *cfg; /* after authentication: with Match applied */
+    struct vs_config matched;    /* that configuration (it borrows) */
+    struct vs_config match_vals; /* the values Match blocks set; owned */
+    bool have_match;
     ssh_session ssh;
     ssh_event event;
     struct vs_peer peer;

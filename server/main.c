@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "log.h"
 #include "signals.h"
+#include "user.h"
 #include "util.h"
 
 #ifndef VS_VERSION
@@ -36,6 +37,7 @@ struct options {
     unsigned index[MAX_CMDLINE_OPTIONS]; /* its count among that option's */
     unsigned n_lines;
     bool foreground, to_stderr, inetd, test, dump;
+    const char *match_spec; /* -C user=NAME,peer=PEER for -T */
     int debug;
 };
 
@@ -309,6 +311,41 @@ static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer)
     return fd;
 }
 
+/* -T -C user=NAME,peer=PEER: the configuration a connection of that user
+ * from that peer (a CID, or unix:UID) gets, with Match applied, as sshd -T
+ * -C prints it.  Returns the exit status. */
+static int dump_matched(const struct vs_config *cfg, const char *spec)
+{
+    char copy[512], *save, user[256] = "", peer[64] = "2";
+    snprintf(copy, sizeof(copy), "%s", spec);
+    for (char *kv = strtok_r(copy, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+        if (strncmp(kv, "user=", 5) == 0)
+            snprintf(user, sizeof(user), "%s", kv + 5);
+        else if (strncmp(kv, "peer=", 5) == 0)
+            snprintf(peer, sizeof(peer), "%s", kv + 5);
+        else {
+            fprintf(stderr, "vsock-sshd: -C: '%s': expected user=NAME or peer=PEER\n", kv);
+            return 1;
+        }
+    }
+    struct vs_user u;
+    if (user[0] == '\0' || vs_user_lookup(user, &u) < 0) {
+        fprintf(stderr, "vsock-sshd: -C: no such user '%s'\n", user);
+        return 1;
+    }
+    char *groups[256];
+    unsigned n = vs_user_group_names(&u, groups, VS_ARRAY_SIZE(groups));
+    struct vs_match_ctx ctx = {.user = u.name, .groups = groups, .n_groups = n, .peer = peer};
+    struct vs_config matched, vals;
+    int r = vs_config_match(cfg, &ctx, &matched, &vals);
+    vs_config_dump(&matched, stdout);
+    vs_config_free(&vals);
+    for (unsigned i = 0; i < n; i++)
+        free(groups[i]);
+    vs_user_free(&u);
+    return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -322,7 +359,7 @@ int main(int argc, char **argv)
     ssh_bind bind = NULL;
     int c, r = 1;
 
-    while ((c = getopt_long(argc, argv, "DdeitTVf:h:l:o:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "DdeitTVf:h:l:o:C:", long_options, NULL)) != -1) {
         switch (c) {
         case 'D':
             o.foreground = true;
@@ -351,6 +388,9 @@ int main(int argc, char **argv)
             usage(stdout);
             r = 0;
             goto out;
+        case 'C':
+            o.match_spec = optarg;
+            break;
         case 'f':
             o.config_path = optarg;
             o.config_explicit = true;
@@ -387,6 +427,10 @@ int main(int argc, char **argv)
         goto out;
     have_cfg = true;
     if (o.dump) {
+        if (o.match_spec != NULL) {
+            r = dump_matched(&cfg, o.match_spec);
+            goto out;
+        }
         vs_config_dump(&cfg, stdout);
         dump_kex(stdout);
         r = 0;

@@ -216,6 +216,10 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
 
     if (s->started_child || s->pty_master >= 0)
         return -EALREADY;
+    if (s->conn->cfg->permit_tty == 0) {
+        log_info("session %u: refused a pty: PermitTTY is no", s->id);
+        return -EPERM;
+    }
     if (rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
         return -EINVAL;
     if (openpty(&s->pty_master, &s->pty_slave, s->tty_name, NULL, &ws) < 0) {
@@ -295,7 +299,8 @@ static void describe(char *buf, size_t len, const char *kind, const char *arg)
     snprintf(buf, len, "%s '%s'", kind, printable);
 }
 
-static int start(struct vs_session *s, const char *command, bool internal_sftp)
+static int start(struct vs_session *s, const char *command, bool internal_sftp,
+                 const char *original)
 {
     struct vs_conn *c = s->conn;
     struct vs_spawned sp;
@@ -311,6 +316,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp)
         .ssh_connection = c->ssh_connection,
         .ssh_client = c->ssh_client,
         .auth_sock = s->auth_sock[0] ? s->auth_sock : NULL,
+        .original_command = original,
     };
 
     if (s->started_child)
@@ -346,6 +352,15 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     if (s->started_child)
         return -EALREADY;
     describe(s->what, sizeof(s->what), kind, arg);
+    /* ForceCommand (a Match block's, usually) replaces whatever was asked;
+     * what was asked goes to SSH_ORIGINAL_COMMAND. */
+    const char *forced = s->conn->cfg->force_command;
+    if (forced != NULL && strcmp(forced, "none") != 0) {
+        log_verbose("session %u: ForceCommand replaces %s", s->id, s->what);
+        if (vs_subsystem_is_internal(forced))
+            return start(s, NULL, true, arg);
+        return start(s, forced, false, arg);
+    }
     bool internal =
         command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
     if (internal && !vs_shell_unrestricted(s->conn->user.shell)) {
@@ -353,9 +368,9 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
          * git-shell): let the shell decide, as sshd's sftp-server does. */
         log_info("session %u: %s has the restricted shell %s: the SFTP subsystem runs through it",
                  s->id, s->conn->user.name, s->conn->user.shell);
-        return start(s, VS_SFTP_SERVER_PATH, false);
+        return start(s, VS_SFTP_SERVER_PATH, false, NULL);
     }
-    return start(s, internal ? NULL : command, internal);
+    return start(s, internal ? NULL : command, internal, NULL);
 }
 
 static int subsystem_request(struct vs_session *s, const char *name)

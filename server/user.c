@@ -53,6 +53,24 @@ bool vs_shell_listed(const char *shell)
     return found;
 }
 
+unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max)
+{
+    gid_t gids[256];
+    int ng = (int)(sizeof(gids) / sizeof(gids[0]));
+    unsigned n = 0;
+
+    if (getgrouplist(u->name, u->gid, gids, &ng) < 0)
+        ng = (int)(sizeof(gids) / sizeof(gids[0])); /* the first ones */
+    for (int i = 0; i < ng && n < max; i++) {
+        struct group gr, *res = NULL;
+        char buf[4096];
+        if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &res) == 0 && res != NULL &&
+            (names[n] = strdup(gr.gr_name)) != NULL)
+            n++;
+    }
+    return n;
+}
+
 int vs_privileges_drop(const struct vs_user *u)
 {
     if (geteuid() != 0)

@@ -19,6 +19,10 @@ void vs_user_free(struct vs_user *u);
 /* True if shell is listed in /etc/shells. */
 bool vs_shell_listed(const char *shell);
 
+/* The names of the account's groups (its primary group and the others),
+ * at most max, each allocated: the caller frees them.  Returns how many. */
+unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max);
+
 /* Becomes the user: initgroups, setgid, setuid, each checked, then proves
  * root cannot be regained. A process that already is the user (and not
  * root) passes unchanged. Returns 0 or -errno. */

@@ -55,6 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)vs_permit_valid(host, data[0] & 1, &why);
     (void)vs_config_subsystem(&c, host);
     (void)vs_shell_unrestricted(host);
+    /* Match blocks, for a user, group and peer taken from the input. */
+    char *groups[] = {host};
+    struct vs_match_ctx ctx = {.user = host, .groups = groups, .n_groups = 1, .peer = host};
+    struct vs_config matched, vals;
+    (void)vs_config_match(&c, &ctx, &matched, &vals);
+    vs_config_dump(&matched, devnull);
+    vs_config_free(&vals);
     struct vs_listen_addr a;
     if (vs_listen_parse(host, &a, &why) == 0) {
         char buf[160];

@@ -138,7 +138,7 @@ static void test_bad_lines(void **state)
         {"LogLevel LOUD", "expected QUIET"},
         {"PidFile relative", "absolute path"},
         {"AcceptEnv \"LANG", "bad quoting"},
-        {"Match User bob", "Match blocks are not supported"},
+        {"Match Host bob", "Match: unknown criterion 'Host'"},
         {"AllowTcpForwarding maybe", "expected yes, all, no, local or remote"},
         {"AllowStreamLocalForwarding 1", "expected yes, all, no, local or remote"},
         {"AllowAgentForwarding sometimes", "expected yes or no"},
@@ -307,6 +307,76 @@ static void test_dump_roundtrip(void **state)
     vs_config_free(&d);
 }
 
+/* Match: criteria, negation, first value wins, only what a block may set. */
+static void test_match(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "AllowTcpForwarding yes",
+        "Match User alice,bob,!bob",
+        "ForceCommand internal-sftp",
+        "PermitTTY no",
+        "Match Group staff Peer 2,unix:*",
+        "ForceCommand /bin/true",
+        "AllowTcpForwarding local",
+        "PermitOpen localhost:80",
+        "Match All",
+        "AllowAgentForwarding no",
+    };
+    struct vs_config c;
+    char err[256];
+    vs_config_init(&c);
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        assert_int_equal(vs_config_apply_line(&c, lines[i], VS_SRC_FILE, "f", i + 1, err, 256), 0);
+    vs_config_finish(&c);
+    assert_int_equal(c.n_matches, 3);
+    assert_null(c.force_command); /* in blocks only */
+
+    static const struct {
+        const char *user, *group, *peer;
+        const char *force;
+        int tty, tcp, agent;
+        unsigned n_open;
+    } cases[] = {
+        {"alice", "users", "2", "internal-sftp", 0, VS_FWD_ALL, 0, 0},
+        {"bob", "users", "2", NULL, 1, VS_FWD_ALL, 0, 0}, /* !bob */
+        {"carol", "staff", "2", "/bin/true", 1, VS_FWD_LOCAL, 0, 1},
+        {"carol", "staff", "3", NULL, 1, VS_FWD_ALL, 0, 0}, /* Peer 2 only */
+        {"carol", "staff", "unix:1000", "/bin/true", 1, VS_FWD_LOCAL, 0, 1},
+        {"alice", "staff", "2", "internal-sftp", 0, VS_FWD_LOCAL, 0, 1}, /* first wins */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *groups[] = {(char *)cases[i].group};
+        struct vs_match_ctx ctx = {
+            .user = cases[i].user, .groups = groups, .n_groups = 1, .peer = cases[i].peer};
+        struct vs_config m, vals;
+        assert_int_equal(vs_config_match(&c, &ctx, &m, &vals), 0);
+        if (cases[i].force == NULL)
+            assert_null(m.force_command);
+        else
+            assert_string_equal(m.force_command, cases[i].force);
+        assert_int_equal(m.permit_tty, cases[i].tty);
+        assert_int_equal(m.allow_tcp_forwarding, cases[i].tcp);
+        assert_int_equal(m.allow_agent_forwarding, cases[i].agent);
+        assert_int_equal(m.n_permit_open, cases[i].n_open);
+        vs_config_free(&vals);
+    }
+    vs_config_free(&c);
+
+    /* Refusals: criteria, keywords, -o. */
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "Match Host x", VS_SRC_FILE, err), -EINVAL);
+    assert_int_equal(apply(&c, "Match User", VS_SRC_FILE, err), -EINVAL);
+    assert_int_equal(apply(&c, "Match User a User b", VS_SRC_FILE, err), -EINVAL);
+    assert_int_equal(apply(&c, "Match User a", VS_SRC_CMDLINE, err), -EINVAL);
+    assert_int_equal(apply(&c, "Match User a", VS_SRC_FILE, err), 0);
+    assert_int_equal(apply(&c, "MaxSessions 3", VS_SRC_FILE, err), -EINVAL);
+    assert_non_null(strstr(err, "not allowed in a Match block"));
+    assert_int_equal(apply(&c, "ChrootDirectory relative", VS_SRC_FILE, err), -EINVAL);
+    assert_int_equal(apply(&c, "ChrootDirectory %h", VS_SRC_FILE, err), 0);
+    vs_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,7 +384,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
-        cmocka_unit_test(test_dump_roundtrip),
+        cmocka_unit_test(test_match),           cmocka_unit_test(test_dump_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
