@@ -52,23 +52,35 @@ void vs_chan_out_free(struct vs_chan_out *out)
 
 /* Writes what the buffer holds.  Returns 0 (all written, or the fd is full
  * for now), or -EPIPE once the fd refused more. */
+/* Writes up to len bytes of p to fd.  Returns how many went (0 when the fd
+ * is full), or -EPIPE once the fd refused more: the reader is gone (EPIPE
+ * and the like), later input is dropped, as sshd does. */
+static int64_t write_in(struct vs_chan_in *in, int fd, const char *p, uint32_t len)
+{
+    for (;;) {
+        ssize_t n = in->is_socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+        if (n >= 0)
+            return n;
+        if (errno == EAGAIN)
+            return 0;
+        if (errno != EINTR) {
+            in->write_errno = errno;
+            vs_chan_in_close(in);
+            return -EPIPE;
+        }
+    }
+}
+
 static int flush_in(struct vs_chan_in *in, int fd)
 {
     if (fd < 0 || in->closed)
         return in->closed ? -EPIPE : 0; /* no fd yet (a session not started): hold it */
     while (in->len > 0) {
-        const char *p = in->buf + in->off;
-        ssize_t n = in->is_socket ? send(fd, p, in->len, MSG_NOSIGNAL) : write(fd, p, in->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
-        if (n < 0) {
-            /* EPIPE: the reader is gone; later input is dropped, as sshd does. */
-            in->write_errno = errno;
-            vs_chan_in_close(in);
+        int64_t n = write_in(in, fd, in->buf + in->off, in->len);
+        if (n < 0)
             return -EPIPE;
-        }
+        if (n == 0)
+            break;
         in->off += (uint32_t)n;
         in->len -= (uint32_t)n;
     }
@@ -105,19 +117,13 @@ uint32_t vs_chan_in_take(struct vs_chan_in *in, int fd, const void *data, uint32
     uint32_t used = 0;
     /* Nothing waiting: straight from libssh's buffer to the fd, without a copy. */
     while (in->len == 0 && fd >= 0 && used < len) {
-        const char *p = (const char *)data + used;
-        ssize_t n =
-            in->is_socket ? send(fd, p, len - used, MSG_NOSIGNAL) : write(fd, p, len - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            break;
+        int64_t n = write_in(in, fd, (const char *)data + used, len - used);
         if (n < 0) {
-            in->write_errno = errno;
-            vs_chan_in_close(in);
             in->held = 0;
             return len; /* the fd refused: drop the rest */
         }
+        if (n == 0)
+            break;
         used += (uint32_t)n;
         in->bytes += (uint64_t)n;
     }

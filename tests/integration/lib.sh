@@ -142,3 +142,20 @@ vssh() { ssh -F "$T/ssh_config" "$@"; }
 
 # Connection processes (children of the listener).
 conn_pids() { pgrep -P "$SERVER_PID" || true; }
+
+# Prints the highest VmRSS (kB) any connection process reached while
+# process $1 ran (sampled every 10 ms; 0 if none was seen).
+peak_conn_rss() {
+    local pid=$1 peak=0 r c
+    while kill -0 "$pid" 2>/dev/null; do
+        for c in $(conn_pids); do
+            r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
+            [ "${r:-0}" -le "$peak" ] || peak=$r
+        done
+        sleep 0.01
+    done
+    echo "$peak"
+}
+
+# Whether the server under test is a sanitizer build (no memory bounds then).
+sanitized() { ldd "$VS_SSHD" | grep libasan >/dev/null; }

@@ -11,7 +11,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # ASan keeps freed memory in quarantine, so there RSS also grows with what
 # was allocated and freed: a looser bound, still far below the 256 MiB sent.
 limit_kb=32768 growth_kb=8192
-if ldd "$VS_SSHD" | grep libasan >/dev/null; then limit_kb=1048576 growth_kb=65536; fi
+if sanitized; then limit_kb=1048576 growth_kb=65536; fi
 check_rss() { # what base stalled
     [ $(($3 - $2)) -lt $growth_kb ] || fail "$1: server memory grew by $(($3 - $2)) kB while stalled"
     [ "$3" -lt $limit_kb ] || fail "$1: connection process uses $3 kB"

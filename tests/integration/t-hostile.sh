@@ -52,14 +52,7 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     start_server
     /usr/bin/python3 "$VS_SRC/tests/integration/windowflood.py" "$SOCK" "$LOGIN" 256 > "$T/flood.out" 2>&1 &
     flood=$!
-    peak=0
-    while kill -0 $flood 2>/dev/null; do
-        for c in $(conn_pids); do
-            r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
-            [ "${r:-0}" -le "$peak" ] || peak=$r
-        done
-        sleep 0.01
-    done
+    peak=$(peak_conn_rss $flood)
     wait $flood || true
     out=$(cat "$T/flood.out")
     if "$VS_SSHD" -V | grep 'libssh 0\.10' >/dev/null; then
@@ -68,7 +61,7 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
             fail "the dropped window flood is not logged"
     fi
     log "window flood: $out; connection process peak RSS $peak kB"
-    if ! ldd "$VS_SSHD" | grep libasan >/dev/null; then
+    if ! sanitized; then
         [ "$peak" -lt 32768 ] || fail "the connection process grew to $peak kB under a window flood"
     fi
 
@@ -76,19 +69,12 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     # queues each; the server answered 64 a round and the queue grew (a
     # connection process of 72 MB).  Now every round answers its whole
     # queue, and a round with more than 4096 is a flood that is dropped.
-    peak=0
     /usr/bin/python3 "$VS_SRC/tests/integration/reqflood.py" "$SOCK" "$LOGIN" 200000 > "$T/reqflood.out" 2>&1 &
     flood=$!
-    while kill -0 $flood 2>/dev/null; do
-        for c in $(conn_pids); do
-            r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
-            [ "${r:-0}" -le "$peak" ] || peak=$r
-        done
-        sleep 0.01
-    done
+    peak=$(peak_conn_rss $flood)
     wait $flood || true
     log "request flood: $(cat "$T/reqflood.out"); connection process peak RSS $peak kB"
-    if ! ldd "$VS_SSHD" | grep libasan >/dev/null; then
+    if ! sanitized; then
         [ "$peak" -gt 0 ] && [ "$peak" -lt 32768 ] ||
             fail "the connection process reached $peak kB under a request flood"
     fi

@@ -25,18 +25,6 @@ while True:
 PY
 chmod 644 "$T/slowread.py"
 
-peak_rss() { # the highest VmRSS (kB) of the listener's children while $1 runs
-    local pid=$1 peak=0 r c
-    while kill -0 "$pid" 2>/dev/null; do
-        for c in $(conn_pids); do
-            r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
-            [ "${r:-0}" -le "$peak" ] || peak=$r
-        done
-        sleep 0.05
-    done
-    echo "$peak"
-}
-
 for m in $MODES; do
     log "mode $m"
     vssh $m "cat > '$T/dst/file-$m'" < "$T/data" || fail "$m: cat > file"
@@ -45,12 +33,12 @@ for m in $MODES; do
     expect_eq "$m: through cat" "$want" "$got"
     vssh $m "python3 '$T/slowread.py' '$T/dst/slow-$m'" < "$T/data" &
     up=$!
-    peak=$(peak_rss $up)
+    peak=$(peak_conn_rss $up)
     wait $up || fail "$m: slow reader upload"
     expect_eq "$m: into a slow reader" "$want" "$(sum "$T/dst/slow-$m")"
     log "$m: connection process peak RSS ${peak} kB with a slow reader"
     # A sanitizer build keeps shadow memory and quarantine: no bound there.
-    if ! ldd "$VS_SSHD" | grep libasan >/dev/null; then
+    if ! sanitized; then
         [ "$peak" -lt 24576 ] || fail "$m: connection process grew to $peak kB with a slow reader"
     fi
 done
