@@ -50,8 +50,6 @@ void vs_chan_out_free(struct vs_chan_out *out)
 
 /* ---- inbound: client -> fd ------------------------------------------------ */
 
-/* Writes what the buffer holds.  Returns 0 (all written, or the fd is full
- * for now), or -EPIPE once the fd refused more. */
 /* Writes up to len bytes of p to fd.  Returns how many went (0 when the fd
  * is full), or -EPIPE once the fd refused more: the reader is gone (EPIPE
  * and the like), later input is dropped, as sshd does. */
@@ -71,6 +69,8 @@ static int64_t write_in(struct vs_chan_in *in, int fd, const char *p, uint32_t l
     }
 }
 
+/* Writes what the buffer holds.  Returns 0 (all written, or the fd is full
+ * for now), or -EPIPE once the fd refused more. */
 static int flush_in(struct vs_chan_in *in, int fd)
 {
     if (fd < 0 || in->closed)
