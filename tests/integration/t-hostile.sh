@@ -64,6 +64,32 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
     if ! sanitized; then
         [ "$peak" -lt 32768 ] || fail "the connection process grew to $peak kB under a window flood"
     fi
+    # The same bound for a forwarded channel (ssh -L, -W), whose far end
+    # never reads: the tunnel shares the session's channel pump.
+    cat > "$T/sink.py" <<'PY'
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept(); time.sleep(30)
+PY
+    /usr/bin/python3 "$T/sink.py" "$T/sink.port" &
+    sink=$!
+    wait_for "[ -s '$T/sink.port' ]" 100 || fail "sink server"
+    /usr/bin/python3 "$VS_SRC/tests/integration/windowflood.py" "$SOCK" "$LOGIN" 256 \
+        "$(cat "$T/sink.port")" > "$T/flood.out" 2>&1 &
+    flood=$!
+    peak=$(peak_conn_rss $flood)
+    wait $flood || true
+    kill $sink 2>/dev/null || true
+    out=$(cat "$T/flood.out")
+    if "$VS_SSHD" -V | grep 'libssh 0\.10' >/dev/null; then
+        expect_match "a tunnel client ignoring the window is dropped" "^dropped after" "$out"
+    fi
+    log "tunnel window flood: $out; connection process peak RSS $peak kB"
+    if ! sanitized; then
+        [ "$peak" -gt 0 ] && [ "$peak" -lt 32768 ] ||
+            fail "the connection process reached $peak kB under a tunnel window flood"
+    fi
 
     # A burst of requests (200,000 "env" requests written at once): libssh
     # queues each; the server answered 64 a round and the queue grew (a
