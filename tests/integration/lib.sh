@@ -35,8 +35,10 @@ skip() { echo "SKIP: $*"; exit 77; }
 expect_eq() { # what expected actual
     [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
+# (A here-string, not a pipe: under pipefail, grep -q leaving at the first
+# match can kill the writer with SIGPIPE and fail a matching pipeline.)
 expect_match() { # what regex text
-    printf '%s' "$3" | grep -Eq -- "$2" || fail "$1: '$3' does not match /$2/"
+    grep -Eq -- "$2" <<<"$3" || fail "$1: '$3' does not match /$2/"
 }
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 require_test_user() {

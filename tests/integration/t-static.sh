@@ -9,7 +9,7 @@ cmake -S "$VS_SRC" -B "$T/build" -DVS_STATIC_LIBSSH=ON -DVS_BUILD_TESTS=OFF \
 cmake --build "$T/build" --target vsock-sshd -j 2 >"$T/build.log" 2>&1 ||
     { tail -20 "$T/build.log"; fail "static build failed"; }
 deps=$(ldd "$T/build/vsock-sshd")
-if printf '%s' "$deps" | grep -Eq 'libssh|libcrypto|libz\.'; then
+if grep -Eq 'libssh|libcrypto|libz\.' <<<"$deps"; then
     fail "still linked dynamically: $deps"
 fi
 VS_SSHD=$T/build/vsock-sshd
