@@ -417,14 +417,20 @@ static int kw_allow_streamlocal_forwarding(struct parse_ctx *p, char *value)
                           &p->c->allow_streamlocal_forwarding);
 }
 
-static int kw_allow_agent_forwarding(struct parse_ctx *p, char *value)
+/* A yes/no keyword: the first value wins. */
+static int set_yes_no(struct parse_ctx *p, const char *kw, const char *value, int *field)
 {
     int v = parse_yes_no(value);
     if (v < 0)
-        return fail(p, "AllowAgentForwarding: '%s': expected yes or no", value);
-    if (p->c->allow_agent_forwarding < 0)
-        p->c->allow_agent_forwarding = v;
+        return fail(p, "%s: '%s': expected yes or no", kw, value);
+    if (*field < 0)
+        *field = v;
     return 0;
+}
+
+static int kw_allow_agent_forwarding(struct parse_ctx *p, char *value)
+{
+    return set_yes_no(p, "AllowAgentForwarding", value, &p->c->allow_agent_forwarding);
 }
 
 static int kw_gateway_ports(struct parse_ctx *p, char *value)
@@ -575,12 +581,7 @@ static int kw_force_command(struct parse_ctx *p, char *value)
 
 static int kw_permit_tty(struct parse_ctx *p, char *value)
 {
-    int v = parse_yes_no(value);
-    if (v < 0)
-        return fail(p, "PermitTTY: '%s': expected yes or no", value);
-    if (p->c->permit_tty < 0)
-        p->c->permit_tty = v;
-    return 0;
+    return set_yes_no(p, "PermitTTY", value, &p->c->permit_tty);
 }
 
 static int kw_chroot_directory(struct parse_ctx *p, char *value)
