@@ -45,3 +45,27 @@ int vs_send_with_fd(int sock, const void *data, size_t len, int fd)
         ;
     return r < 0 ? -errno : 0;
 }
+
+long vs_recv_with_fd(int sock, void *data, size_t len, int *fd, int flags)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = {.iov_base = data, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf)};
+
+    *fd = -1;
+    ssize_t n;
+    while ((n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        return -errno;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(fd, CMSG_DATA(cm), sizeof(int));
+    return (long)n;
+}

@@ -16,4 +16,9 @@ int64_t vs_now_ms(void);
  * when fd >= 0; EINTR is retried, SIGPIPE never raised. */
 int vs_send_with_fd(int sock, const void *data, size_t len, int fd);
 
+/* Receives up to len bytes with at most one fd attached (*fd, -1 if none;
+ * close-on-exec; any more the kernel discards).  flags as recvmsg's.
+ * Returns the bytes received (0 at EOF) or a negative errno. */
+long vs_recv_with_fd(int sock, void *data, size_t len, int *fd, int flags);
+
 #endif

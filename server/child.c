@@ -31,7 +31,7 @@ static void die(const char *what, int err)
 
 static void drop_privileges(const struct vs_user *u)
 {
-    int r = vs_privileges_drop(u);
+    int r = vs_privileges_drop(u, false);
     if (r < 0)
         die("cannot become the session user", -r);
 }
@@ -50,7 +50,9 @@ static void env_set(char **envp, size_t *n, size_t max, char *entry)
 }
 
 /* The login environment, then the client's accepted variables on top, as
- * OpenSSH's sshd applies AcceptEnv. Runs in the child: leaks do not matter. */
+ * OpenSSH's sshd applies AcceptEnv, then the PAM session's (pam_env,
+ * pam_systemd's XDG_RUNTIME_DIR), which, as in sshd, may not set SSH_*.
+ * Runs in the child: leaks do not matter. */
 static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
 {
     const struct vs_user *u = r->user;
@@ -81,6 +83,9 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
 #undef SET
     for (unsigned i = 0; i < r->n_env; i++)
         env_set(envp, &n, max, r->env[i]);
+    for (char *const *e = r->pam_env; e != NULL && *e != NULL; e++)
+        if (strncmp(*e, "SSH_", 4) != 0 && strchr(*e, '=') != NULL)
+            env_set(envp, &n, max, *e);
     envp[n] = NULL;
 }
 
@@ -88,7 +93,7 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
                        int err_fd)
 {
     const struct vs_user *u = r->user;
-    char *envp[VS_MAX_ENV + 16];
+    char *envp[VS_MAX_ENV + VS_MAX_PAM_ENV + 16];
     char argv0[256];
     const char *base = strrchr(u->shell, '/');
 
@@ -102,6 +107,9 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
         if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
             die("dup2", errno);
     }
+    /* A login on a PTY is in utmp before the user's first command runs. */
+    if (r->pty_slave >= 0 && r->login != NULL)
+        vs_login_tty(r->login, getpid(), r->tty_name, true);
     /* Nothing of the server's (the connection socket, keys' files, other
      * sessions' pipes) may leak into user code. */
     if (close_range(3, ~0U, 0) < 0)

@@ -6,11 +6,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "login.h"
 #include "user.h"
 
 /* Upper bounds of what a client may add to a session's environment. */
 #define VS_MAX_ENV 64
 #define VS_MAX_ENV_BYTES 8192
+/* Most PAM environment variables a session gets. */
+#define VS_MAX_PAM_ENV 64
 
 struct vs_spawn_req {
     const struct vs_user *user;
@@ -24,6 +27,8 @@ struct vs_spawn_req {
     const char *ssh_connection, *ssh_client;
     const char *auth_sock;        /* SSH_AUTH_SOCK with agent forwarding, else NULL */
     const char *original_command; /* SSH_ORIGINAL_COMMAND under ForceCommand, or NULL */
+    char *const *pam_env;         /* the PAM session's environment, NULL-terminated, or NULL */
+    struct vs_login *login;       /* for a PTY session's utmp record (login.h) */
 };
 
 struct vs_spawned {

@@ -584,6 +584,16 @@ static int kw_permit_tty(struct parse_ctx *p, char *value)
     return set_yes_no(p, "PermitTTY", value, &p->c->permit_tty);
 }
 
+static int kw_use_pam(struct parse_ctx *p, char *value)
+{
+    int r = set_yes_no(p, "UsePAM", value, &p->c->use_pam);
+#ifndef VS_HAVE_PAM
+    if (r == 0 && p->c->use_pam == 1)
+        return fail(p, "UsePAM yes: this vsock-sshd was built without PAM (libpam0g-dev)");
+#endif
+    return r;
+}
+
 static int kw_chroot_directory(struct parse_ctx *p, char *value)
 {
     if (strcmp(value, "none") != 0 && value[0] != '/' && strncmp(value, "%h", 2) != 0)
@@ -636,6 +646,7 @@ static const struct keyword {
     {"PermitTTY", kw_permit_tty},
     {"PidFile", kw_pid_file},
     {"Subsystem", kw_subsystem},
+    {"UsePAM", kw_use_pam},
 };
 
 /* ---- public API ------------------------------------------------------ */
@@ -657,6 +668,7 @@ void vs_config_init(struct vs_config *c)
     c->login_grace_time = -1;
     c->log_level = -1;
     c->permit_tty = -1;
+    c->use_pam = -1;
 }
 
 static void free_strings(char **arr, unsigned n)
@@ -988,6 +1000,8 @@ void vs_config_finish(struct vs_config *c)
 {
     if (c->permit_tty < 0)
         c->permit_tty = 1;
+    if (c->use_pam < 0)
+        c->use_pam = VS_PAM_DEFAULT;
     if (c->n_listen == 0) {
         c->listen[0] =
             (struct vs_listen_addr){.kind = VS_LISTEN_VSOCK, .cid = VS_VMADDR_CID_ANY, .port = 22};
@@ -1111,6 +1125,7 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
     fprintf(out, "loglevel %s\n", vs_log_level_name((enum vs_log_level)c->log_level));
     fprintf(out, "pidfile %s\n", c->pid_file ? c->pid_file : "none");
     fprintf(out, "permittty %s\n", c->permit_tty ? "yes" : "no");
+    fprintf(out, "usepam %s\n", c->use_pam ? "yes" : "no");
     fprintf(out, "forcecommand %s\n", c->force_command ? c->force_command : "none");
     fprintf(out, "chrootdirectory %s\n", c->chroot_directory ? c->chroot_directory : "none");
 }

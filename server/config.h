@@ -11,6 +11,12 @@
 
 #define VS_DEFAULT_CONFIG_PATH "/etc/vsock-ssh/vsock-sshd_config"
 #define VS_DEFAULT_HOSTKEY_PATH "/var/lib/vsock-ssh/ssh_host_ed25519_key"
+/* UsePAM's default: yes where built with libpam, as Debian's sshd. */
+#ifdef VS_HAVE_PAM
+#define VS_PAM_DEFAULT 1
+#else
+#define VS_PAM_DEFAULT 0
+#endif
 
 /* Explicit limits on what a configuration may hold. */
 #define VS_MAX_LISTEN 16
@@ -120,6 +126,7 @@ struct vs_config {
     char *force_command;    /* NULL unset; "internal-sftp" the built-in SFTP server */
     int permit_tty;         /* -1 unset, 0 no, 1 yes */
     char *chroot_directory; /* NULL unset; "none" */
+    int use_pam;            /* -1 unset, 0 no, 1 yes (only where built with PAM) */
     struct vs_match matches[VS_MAX_MATCH];
     unsigned n_matches;
     bool in_match; /* while parsing: lines go to the last Match block */

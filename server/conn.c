@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -91,14 +92,69 @@ static int enter_chroot(const char *spec, const struct vs_user *u)
     return 0;
 }
 
+/* Tells the client why it was refused (a USERAUTH_BANNER, which ssh prints),
+ * the reason already printable. */
+static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
+{
+    char text[700];
+    snprintf(text, sizeof(text), "vsock-sshd: user %s refused: %s\n", user, why);
+    ssh_string s = ssh_string_from_char(text);
+    if (s != NULL) {
+        ssh_send_issue_banner(c->ssh, s);
+        ssh_string_free(s);
+    }
+}
+
+/* As root, after the account checks: Match blocks, the PAM session and its
+ * monitor (login.h), then in the connection's own process PAM's
+ * credentials, ChrootDirectory, and the privilege drop.  Returns 0, or a
+ * negative errno with the connection marked dead (logged). */
+static int become_user(struct vs_conn *c, struct vs_user *u, const char *name)
+{
+    char why[512] = "";
+    int r = apply_match(c, u);
+    if (r < 0) {
+        log_info("refused user %s: its Match settings cannot be applied", name);
+        return r;
+    }
+    int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
+    r = vs_login_open(&c->login, u, close_fds, why, sizeof(why));
+    if (r < 0) {
+        log_error("refused user %s: cannot open the login session: %s", name, why);
+        return r;
+    }
+    /* From here on: the connection's process, soon the user's. */
+    bool root = geteuid() == 0;
+    if (root && initgroups(u->name, u->gid) < 0)
+        return log_error_errno(-errno, "initgroups for user %s", name);
+    r = vs_login_setcred(&c->login);
+    const char *jail = c->cfg->chroot_directory;
+    if (r == 0 && jail != NULL && strcmp(jail, "none") != 0)
+        r = enter_chroot(jail, u);
+    if (r == 0)
+        r = vs_privileges_drop(u, root);
+    /* The host key is in our memory: the user may not read it. */
+    if (r == 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
+        r = -errno;
+    /* If the monitor dies, so does the login: hang up as on SIGTERM.  Set
+     * after the drop, which clears it. */
+    if (r == 0 && c->login.monitor_fd >= 0 &&
+        (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != c->login.monitor_pid))
+        r = -ESRCH;
+    if (r < 0)
+        return log_error_errno(r, "cannot become user %s", name);
+    return 0;
+}
+
 /* Null authentication: vsock already told us who the peer is; what remains
- * is which account the session may start as.  Once it is settled the
- * connection process becomes that user, so that everything it does from
- * here on (forwarded connections, listeners, agent sockets, sessions) is
- * done with the user's identity and nothing else. */
+ * is which account the session may start as, and whether that account may
+ * log in now.  Once it is settled the connection process becomes that
+ * user, so that everything it does from here on (forwarded connections,
+ * listeners, agent sockets, sessions) is done with the user's identity and
+ * nothing else. */
 static bool auth_none(struct vs_conn *c, const char *user)
 {
-    char name[72];
+    char name[72], why_buf[512] = "";
     const char *why = NULL;
     struct vs_user u;
 
@@ -124,24 +180,17 @@ static bool auth_none(struct vs_conn *c, const char *user)
         vs_user_free(&u);
         return false;
     }
-    /* Match blocks for this user and peer, then ChrootDirectory: both
-     * need the account, and the chroot needs root. */
-    r = apply_match(c, &u);
-    const char *jail = c->cfg->chroot_directory;
-    if (r == 0 && jail != NULL && strcmp(jail, "none") != 0)
-        r = enter_chroot(jail, &u);
+    r = vs_login_account(&c->login, c->cfg, &u, c->login_host, why_buf, sizeof(why_buf));
     if (r < 0) {
-        log_info("refused user %s: its Match or ChrootDirectory settings cannot be applied", name);
+        log_info("refused user %s: %s", name, why_buf);
+        if (r == -EACCES)
+            refusal_banner(c, name, why_buf);
+        vs_login_free(&c->login);
         vs_user_free(&u);
-        c->dead = true;
         return false;
     }
-    r = vs_privileges_drop(&u);
-    /* The host key is in our memory: the user may not read it. */
-    if (r == 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
-        r = -errno;
-    if (r < 0) {
-        log_error_errno(r, "cannot become user %s", u.name);
+    if (become_user(c, &u, name) < 0) {
+        vs_login_free(&c->login);
         vs_user_free(&u);
         c->dead = true;
         return false;
@@ -403,11 +452,16 @@ int vs_conn_run(const struct vs_conn_params *p)
         .cfg = p->cfg,
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
+        .login = {.monitor_fd = -1},
     };
     int rc = -EIO;
 
     c.started_ms = vs_now_ms();
     vs_peer_format(&c.peer, c.peer_str, sizeof(c.peer_str));
+    if (c.peer.kind == VS_PEER_VSOCK)
+        snprintf(c.login_host, sizeof(c.login_host), "vsock:%u", c.peer.cid);
+    else
+        snprintf(c.login_host, sizeof(c.login_host), "unix:%ld", (long)c.peer.uid);
     vs_peer_env(&c.peer, c.ssh_connection, sizeof(c.ssh_connection), c.ssh_client,
                 sizeof(c.ssh_client));
     vs_log_set_prefix(c.peer_str);
@@ -462,6 +516,7 @@ out:
         vs_config_free(&c.match_vals);
     free(c.sessions);
     vs_user_free(&c.user);
+    vs_login_free(&c.login);
     vs_close(c.auth_notify_fd);
     return rc;
 }

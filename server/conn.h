@@ -16,6 +16,7 @@
 
 #include "child.h"
 #include "config.h"
+#include "login.h"
 #include "peer.h"
 #include "policy.h"
 
@@ -34,8 +35,10 @@ struct vs_conn {
     ssh_event event;
     struct vs_peer peer;
     char peer_str[64];
+    char login_host[40]; /* "vsock:CID": PAM_RHOST, utmp's host */
     char ssh_connection[128], ssh_client[96];
     struct vs_user user;
+    struct vs_login login; /* account checks, PAM session, utmp (login.h) */
     bool authenticated;
     bool dead; /* the SSH connection is gone */
     int auth_notify_fd;

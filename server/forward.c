@@ -346,18 +346,11 @@ static int start_connect(struct tunnel *t, const char *host, uint32_t port)
 static void connect_done(struct tunnel *t)
 {
     struct connect_result r = {.err = EPIPE};
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = &r, .iov_len = sizeof(r)};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     int fd = -1;
 
-    ssize_t n = recvmsg(t->helper_fd, &mh, MSG_CMSG_CLOEXEC);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    long n = vs_recv_with_fd(t->helper_fd, &r, sizeof(r), &fd, 0);
+    if (n == -EAGAIN)
         return;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
     t->helper_fd = vs_close(t->helper_fd);
     t->helper = 0; /* it exits by itself now */
     if (n != (ssize_t)sizeof(r) || fd < 0) {

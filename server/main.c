@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conn.h"
 #include "hostkey.h"
+#include "login.h"
 #include "listener.h"
 #include "log.h"
 #include "signals.h"
@@ -144,6 +145,13 @@ static int load_config(const struct options *o, struct vs_config *c, bool runnin
         return r;
     }
     vs_config_finish(c);
+    /* PAM falls back to its "other" service when ours is missing, which on
+     * Debian admits anyone: refuse to start instead. */
+    if (c->use_pam && geteuid() == 0 && vs_login_pam_check(msg, sizeof(msg)) < 0) {
+        report(msg, running);
+        vs_config_free(c);
+        return -ENOENT;
+    }
     return 0;
 }
 

@@ -170,3 +170,21 @@ bool vs_permit_listen_allowed(const struct vs_config *c, const char *host, uint3
 {
     return permit_match(c->permit_listen, c->n_permit_listen, true, host, port);
 }
+
+bool vs_account_usable(const struct vs_account_facts *f, const char **why)
+{
+    if (f->password != NULL &&
+        (f->password[0] == '!' || strncmp(f->password, "*LK*", 4) == 0)) {
+        *why = "the account is locked";
+        return false;
+    }
+    if (f->expire_day >= 0 && f->today >= f->expire_day) {
+        *why = "the account has expired";
+        return false;
+    }
+    if (f->nologin && f->uid != 0) {
+        *why = "logins are disabled (/etc/nologin)";
+        return false;
+    }
+    return true;
+}

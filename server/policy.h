@@ -23,6 +23,21 @@ struct vs_user_facts {
  * DenyUsers, then AllowUsers, then the shell. */
 bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, const char **why);
 
+/* What an account's login depends on without PAM (shadow(5)). */
+struct vs_account_facts {
+    uid_t uid;
+    const char *password; /* shadow's password field; NULL when unknown */
+    long expire_day;      /* sp_expire: days since the epoch, -1 never */
+    long today;           /* days since the epoch */
+    bool nologin;         /* /etc/nologin exists */
+};
+
+/* OpenSSH's allowed_user() without PAM: refuses a locked account (password
+ * starting with '!' or "*LK*"), an expired one (today past sp_expire; 0
+ * is "expired" as chage -E 0 sets it), and anyone but root while
+ * /etc/nologin exists.  *why gets a static reason when refused. */
+bool vs_account_usable(const struct vs_account_facts *f, const char **why);
+
 /* Whether shell is a standard, unrestricted shell (sh, bash, dash, zsh, ksh,
  * mksh, ash, yash, fish, csh, tcsh by file name).  Only such accounts get
  * the built-in SFTP server, which runs without their shell: for any other

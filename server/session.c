@@ -45,6 +45,7 @@ struct vs_session {
     /* The child and its fds. With a PTY, in and out are the master. */
     pid_t pid;
     bool reaped;
+    bool tty_recorded; /* utmp has a record of this PTY (login.h) */
     int status;
     int in_fd, out_fd, err_fd;
     bool out_eof, err_eof;
@@ -317,6 +318,8 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         .ssh_client = c->ssh_client,
         .auth_sock = s->auth_sock[0] ? s->auth_sock : NULL,
         .original_command = original,
+        .pam_env = c->login.env,
+        .login = &c->login,
     };
 
     if (s->started_child)
@@ -328,6 +331,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
     s->pid = sp.pid;
     if (s->pty_master >= 0) {
         s->pty_slave = vs_close(s->pty_slave); /* the child has it now */
+        s->tty_recorded = c->login.monitor_fd >= 0; /* the child asked for it */
         s->in_fd = s->out_fd = s->pty_master;
         s->err_eof = true;
     } else {
@@ -546,6 +550,9 @@ bool vs_session_reaped(struct vs_session *s, pid_t pid, int status)
         return false;
     s->reaped = true;
     s->status = status;
+    if (s->tty_recorded)
+        vs_login_tty(&s->conn->login, pid, s->tty_name, false);
+    s->tty_recorded = false;
     return true;
 }
 

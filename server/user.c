@@ -71,13 +71,14 @@ unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max
     return n;
 }
 
-int vs_privileges_drop(const struct vs_user *u)
+int vs_privileges_drop(const struct vs_user *u, bool groups_set)
 {
     if (geteuid() != 0)
         /* Already this user (the connection dropped after authentication,
          * or the server never was root): nothing to change. */
         return getuid() == u->uid ? 0 : -EPERM;
-    if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+    if ((!groups_set && initgroups(u->name, u->gid) < 0) || setgid(u->gid) < 0 ||
+        setuid(u->uid) < 0)
         return -errno;
     if (getuid() != u->uid || geteuid() != u->uid || getgid() != u->gid || getegid() != u->gid)
         return -EPERM;

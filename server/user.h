@@ -23,9 +23,10 @@ bool vs_shell_listed(const char *shell);
  * at most max, each allocated: the caller frees them.  Returns how many. */
 unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max);
 
-/* Becomes the user: initgroups, setgid, setuid, each checked, then proves
- * root cannot be regained. A process that already is the user (and not
- * root) passes unchanged. Returns 0 or -errno. */
-int vs_privileges_drop(const struct vs_user *u);
+/* Becomes the user: initgroups (unless groups_set: the caller did it, and
+ * PAM's setcred may have added to it), setgid, setuid, each checked, then
+ * proves root cannot be regained. A process that already is the user (and
+ * not root) passes unchanged. Returns 0 or -errno. */
+int vs_privileges_drop(const struct vs_user *u, bool groups_set);
 
 #endif

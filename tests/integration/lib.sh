@@ -142,8 +142,17 @@ write_ssh_config
 
 vssh() { ssh -F "$T/ssh_config" "$@"; }
 
-# Connection processes (children of the listener).
-conn_pids() { pgrep -P "$SERVER_PID" || true; }
+# Connection processes: for each child of the listener, the connection
+# itself, which is that child until authentication and, after it, the
+# child's vsock-sshd child (running as the user) under the root monitor that
+# holds the login (login.h).  Empty once every connection's processes are gone.
+conn_pids() {
+    local p c
+    for p in $(pgrep -P "$SERVER_PID" || true); do
+        c=$(pgrep -P "$p" -x vsock-sshd || true)
+        echo "${c:-$p}"
+    done
+}
 
 # Prints the highest VmRSS (kB) any connection process reached while
 # process $1 ran (sampled every 10 ms; 0 if none was seen).

@@ -11,13 +11,18 @@ sshd_deb=$(ls "$T"/out/vsock-sshd_*.deb)
 proxy_deb=$(ls "$T"/out/vsock-proxy_*.deb)
 
 files() { dpkg-deb -c "$1" | awk '{print $6}' | grep -v '/$' | sort | tr '\n' ' '; }
-expect_eq "vsock-sshd files" "./etc/vsock-ssh/vsock-sshd_config ./lib/systemd/system/vsock-sshd.service ./lib/systemd/system/vsock-sshd.socket ./lib/systemd/system/vsock-sshd@.service ./usr/sbin/vsock-sshd ./usr/share/doc/vsock-sshd/changelog.gz ./usr/share/doc/vsock-sshd/copyright ./usr/share/lintian/overrides/vsock-sshd ./usr/share/man/man5/vsock-sshd_config.5.gz ./usr/share/man/man8/vsock-sshd.8.gz " "$(files "$sshd_deb")"
+expect_eq "vsock-sshd files" "./etc/pam.d/vsock-sshd ./etc/vsock-ssh/vsock-sshd_config ./lib/systemd/system/vsock-sshd.service ./lib/systemd/system/vsock-sshd.socket ./lib/systemd/system/vsock-sshd@.service ./usr/sbin/vsock-sshd ./usr/share/doc/vsock-sshd/changelog.gz ./usr/share/doc/vsock-sshd/copyright ./usr/share/lintian/overrides/vsock-sshd ./usr/share/man/man5/vsock-sshd_config.5.gz ./usr/share/man/man8/vsock-sshd.8.gz " "$(files "$sshd_deb")"
 expect_eq "vsock-proxy files" "./etc/ssh/ssh_config.d/50-vsock-ssh.conf ./etc/vsock-ssh/hosts ./usr/bin/vsock-proxy ./usr/share/doc/vsock-proxy/changelog.gz ./usr/share/doc/vsock-proxy/copyright ./usr/share/man/man1/vsock-proxy.1.gz " "$(files "$proxy_deb")"
 
 mkdir "$T/ctl-sshd" "$T/ctl-proxy"
 dpkg-deb -e "$sshd_deb" "$T/ctl-sshd"
 dpkg-deb -e "$proxy_deb" "$T/ctl-proxy"
-expect_eq "vsock-sshd conffiles" "/etc/vsock-ssh/vsock-sshd_config" "$(cat "$T/ctl-sshd/conffiles")"
+expect_eq "vsock-sshd conffiles" "/etc/pam.d/vsock-sshd
+/etc/vsock-ssh/vsock-sshd_config" "$(cat "$T/ctl-sshd/conffiles")"
+dpkg-deb --fsys-tarfile "$sshd_deb" | tar -xOf - ./etc/pam.d/vsock-sshd | cmp -s - "$VS_SRC/config/pam/vsock-sshd" ||
+    fail "the packaged PAM service is not config/pam/vsock-sshd"
+grep -q '^Depends:.*libpam-runtime' "$T/ctl-sshd/control" || fail "vsock-sshd does not depend on libpam-runtime"
+grep -q '^Depends:.*libpam0g' "$T/ctl-sshd/control" || fail "vsock-sshd is not linked with libpam"
 expect_eq "vsock-proxy conffiles" "/etc/ssh/ssh_config.d/50-vsock-ssh.conf
 /etc/vsock-ssh/hosts" "$(cat "$T/ctl-proxy/conffiles")"
 # The socket is enabled and started on install, the plain service not.

@@ -7,6 +7,8 @@ spec=$VS_SRC/packaging/rpm/vsock-ssh.spec
 out=$(rpmspec -P "$spec" 2>&1) || fail "rpmspec -P: $out"
 expect_match "both packages" "%files -n vsock-sshd" "$out"
 expect_match "units" "vsock-sshd@.service" "$out"
+expect_match "PAM service" "pam.d/vsock-sshd" "$out"
+[ -f "$VS_SRC/packaging/rpm/vsock-sshd.pam" ] || fail "packaging/rpm/vsock-sshd.pam missing"
 out=$(rpmlint -r "$VS_SRC/packaging/rpm/vsock-ssh.rpmlintrc" "$spec" 2>&1) || fail "rpmlint: $out"
 expect_match "rpmlint" " 0 errors, 0 warnings" "$out"
 # The spec's version is the project's.

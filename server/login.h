@@ -1,0 +1,69 @@
+/* A Linux login for an authenticated connection: the account checks (PAM's
+ * account stack, or shadow's lock and expiry and /etc/nologin without PAM),
+ * the PAM session and its environment, and utmp/wtmp/lastlog records for
+ * PTY sessions.
+ *
+ * Process tree (docs/architecture.md): the connection process is root
+ * until authentication.  vs_login_open() opens the PAM session there and
+ * forks: the parent stays root as a small monitor that only writes utmp
+ * records for the PTYs the child reports and, when the child is gone,
+ * closes them and the PAM session; the child carries on with the
+ * connection and drops to the user for good. */
+#ifndef VS_LOGIN_H
+#define VS_LOGIN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "user.h"
+
+/* The PAM service, as /etc/pam.d/vsock-sshd. */
+#define VS_PAM_SERVICE "vsock-sshd"
+/* PTY records the monitor keeps at once (MaxSessions' upper bound). */
+#define VS_LOGIN_MAX_TTYS 64
+
+struct vs_login {
+    void *pam;      /* pam_handle_t *, NULL without PAM */
+    int monitor_fd; /* the child's end of the monitor socket, -1 without one */
+    pid_t monitor_pid;
+    char **env;     /* the PAM environment ("NAME=value"), NULL if none */
+    char host[64];  /* "vsock:CID" or "unix:uid=U": PAM_RHOST and ut_host */
+};
+
+/* Whether the PAM service file exists where libpam looks for it.  Returns
+ * 0, or -ENOENT with the paths looked at in why. */
+int vs_login_pam_check(char *why, size_t len);
+
+/* May the account log in now?  With UsePAM (and a root server) PAM's
+ * account stack decides; without, the account must not be locked (a
+ * password starting with '!' or "*LK*") or expired, and /etc/nologin
+ * refuses everyone but root.  Returns 0, or -EACCES with the reason (for
+ * the log and the client, printable) in why; other -errno on failure. */
+int vs_login_account(struct vs_login *l, const struct vs_config *cfg, const struct vs_user *u,
+                     const char *host, char *why, size_t len);
+
+/* Opens the PAM session and forks the monitor.  Returns 0 in the child,
+ * which carries on; the monitor never returns.  close_fds lists the fds the
+ * monitor must not keep (the SSH socket, ...), ending with -1.  Without
+ * root there is nothing to open or record: returns 0 without forking.
+ * On failure nothing is forked and -errno is returned with why set. */
+int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_fds, char *why,
+                  size_t len);
+
+/* In the child, as root, after initgroups and before the chroot and the
+ * drop: PAM's credentials (pam_setcred), then the child lets go of the PAM
+ * handle (the monitor closes the session).  Returns 0 or -EACCES. */
+int vs_login_setcred(struct vs_login *l);
+
+/* A PTY session started (pid, tty "/dev/pts/N") or ended: the monitor
+ * writes the utmp, wtmp and lastlog records.  A start is sent by the
+ * session's own process before it runs anything of the user's, and waits
+ * (at most 2 s) until the record is written; an end never blocks.  Best
+ * effort: a login without a record is still a login. */
+void vs_login_tty(struct vs_login *l, pid_t pid, const char *tty, bool start);
+
+/* Frees what the child holds. */
+void vs_login_free(struct vs_login *l);
+
+#endif
