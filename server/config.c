@@ -586,12 +586,11 @@ static int kw_permit_tty(struct parse_ctx *p, char *value)
 
 static int kw_use_pam(struct parse_ctx *p, char *value)
 {
-    int r = set_yes_no(p, "UsePAM", value, &p->c->use_pam);
 #ifndef VS_HAVE_PAM
-    if (r == 0 && p->c->use_pam == 1)
+    if (parse_yes_no(value) == 1)
         return fail(p, "UsePAM yes: this vsock-sshd was built without PAM (libpam0g-dev)");
 #endif
-    return r;
+    return set_yes_no(p, "UsePAM", value, &p->c->use_pam);
 }
 
 static int kw_chroot_directory(struct parse_ctx *p, char *value)

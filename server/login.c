@@ -124,7 +124,7 @@ static int account_with_pam(struct vs_login *l, const struct vs_user *u, char *w
         set_why(why, len, "PAM: %s", pam_strerror(pamh, rc));
         return -EIO;
     }
-    rc = pam_acct_mgmt(pamh, PAM_SILENT);
+    rc = pam_acct_mgmt(pamh, 0);
     if (rc == PAM_SUCCESS)
         return 0;
     if (rc == PAM_NEW_AUTHTOK_REQD)

@@ -63,6 +63,7 @@ def hup(*_):
     open("$T/hup", "w").write("hup")
     sys.exit(0)
 signal.signal(signal.SIGHUP, hup)
+open("$T/hupready", "w").write("ready")
 while sys.stdin.buffer.read(65536):
     pass
 time.sleep(10)
@@ -70,7 +71,9 @@ PY
 chmod 644 "$T/hupwatch.py"; chmod 777 "$T"
 ( head -c 1073741824 /dev/zero | vssh relay "exec /usr/bin/python3 $T/hupwatch.py" ) 2>"$T/killed.err" >/dev/null &
 xfer=$!
-wait_for "grep -q 'hupwatch.py. started' '$LOG'" 100 || fail "the transfer's session did not start"
+# Killed only once the watcher handles SIGHUP: before that (Python starting
+# up, slow under a loaded machine) SIGHUP's default action would end it.
+wait_for "[ -s '$T/hupready' ]" 300 || fail "the transfer's session did not start"
 sleep 0.5
 kill -9 $(conn_pids)
 rc=0; wait $xfer || rc=$?
@@ -128,7 +131,7 @@ sleep 0.5
 pkill -KILL -f "ssh -F $T/ssh_config relay cat" || true
 wait $gone 2>/dev/null || true
 wait_for "[ -z \"\$(conn_pids)\" ]" 300 ||
-    fail "connection processes left after clients vanished: $(ps -o pid,etime,args -p "$(conn_pids | tr '\n' ,)0" 2>&1)"
+    fail "connection processes left after clients vanished: $(ps -o pid,ppid,user,etime,wchan:20,args -p "$(conn_pids | paste -sd,)" 2>&1)"
 # The only connection process that died of a signal is the one killed above.
 if grep 'died of signal' "$LOG" | grep -v 'signal 9' >/dev/null; then fail "a crash after a client vanished"; fi
 alive "after clients vanished"

@@ -377,6 +377,37 @@ static void test_match(void **state)
     vs_config_free(&c);
 }
 
+/* UsePAM: yes where built with PAM, refused "yes" otherwise; no always. */
+static void test_use_pam(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+
+    vs_config_init(&c);
+    vs_config_finish(&c);
+    assert_int_equal(c.use_pam, VS_PAM_DEFAULT);
+    vs_config_free(&c);
+
+    vs_config_init(&c);
+    assert_int_equal(vs_config_apply_line(&c, "UsePAM no", VS_SRC_FILE, "f", 1, err, 256), 0);
+    assert_int_equal(vs_config_apply_line(&c, "UsePAM yes", VS_SRC_FILE, "f", 2, err, 256),
+                     VS_PAM_DEFAULT ? 0 : -EINVAL);
+    vs_config_finish(&c);
+    assert_int_equal(c.use_pam, 0); /* the first value wins */
+    vs_config_free(&c);
+
+    vs_config_init(&c);
+    assert_int_equal(vs_config_apply_line(&c, "UsePAM maybe", VS_SRC_FILE, "f", 3, err, 256),
+                     -EINVAL);
+    assert_non_null(strstr(err, "expected yes or no"));
+#ifndef VS_HAVE_PAM
+    assert_int_equal(vs_config_apply_line(&c, "UsePAM yes", VS_SRC_FILE, "f", 4, err, 256), -EINVAL);
+    assert_non_null(strstr(err, "built without PAM"));
+#endif
+    vs_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
         cmocka_unit_test(test_match),           cmocka_unit_test(test_dump_roundtrip),
+        cmocka_unit_test(test_use_pam),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,12 +259,52 @@ static void test_shell_unrestricted(void **state)
     assert_false(vs_shell_unrestricted(""));
 }
 
+/* Without PAM: OpenSSH's allowed_user() rules on locked, expired, nologin. */
+static void test_account_table(void **state)
+{
+    (void)state;
+    static const struct {
+        uid_t uid;
+        const char *password;
+        long expire, today;
+        bool nologin, ok;
+        const char *why;
+    } cases[] = {
+        {1000, "*", -1, 20000, false, true, NULL},
+        {1000, NULL, -1, 20000, false, true, NULL}, /* shadow unreadable */
+        {1000, "$6$salt$hash", -1, 20000, false, true, NULL},
+        {1000, "!", -1, 20000, false, false, "locked"},
+        {1000, "!$6$salt$hash", -1, 20000, false, false, "locked"},
+        {1000, "*LK*", -1, 20000, false, false, "locked"},
+        {0, "!", -1, 20000, false, false, "locked"},
+        {1000, "*", 0, 20000, false, false, "expired"}, /* chage -E 0 */
+        {1000, "*", 20000, 20000, false, false, "expired"},
+        {1000, "*", 20001, 20000, false, true, NULL},
+        {1000, "*", -1, 20000, true, false, "nologin"},
+        {0, "*", -1, 20000, true, true, NULL}, /* root ignores nologin */
+        {0, "*", 5, 20000, true, false, "expired"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_account_facts f = {.uid = cases[i].uid,
+                                     .password = cases[i].password,
+                                     .expire_day = cases[i].expire,
+                                     .today = cases[i].today,
+                                     .nologin = cases[i].nologin};
+        const char *why = NULL;
+        bool ok = vs_account_usable(&f, &why);
+        if (ok != cases[i].ok)
+            fail_msg("case %zu: expected %s", i, cases[i].ok ? "usable" : "refused");
+        if (!ok && strstr(why, cases[i].why) == NULL)
+            fail_msg("case %zu: reason '%s' lacks '%s'", i, why, cases[i].why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_peer_table),      cmocka_unit_test(test_peer_unix),
         cmocka_unit_test(test_peer_may_become), cmocka_unit_test(test_shell_unrestricted),
         cmocka_unit_test(test_user_table),      cmocka_unit_test(test_env),
-        cmocka_unit_test(test_permits)};
+        cmocka_unit_test(test_permits),         cmocka_unit_test(test_account_table)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
