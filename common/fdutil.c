@@ -53,9 +53,10 @@ long vs_recv_with_fd(int sock, void *data, size_t len, int *fd, int flags)
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
     struct iovec iov = {.iov_base = data, .iov_len = len};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-        .msg_controllen = sizeof(control.buf)};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
 
     *fd = -1;
     ssize_t n;

@@ -178,8 +178,7 @@ static void field(char *dst, size_t size, const char *src)
     memcpy(dst, src, strnlen(src, size));
 }
 
-static void utmp_write(const char *user, const char *line, const char *host, pid_t pid,
-                       bool start)
+static void utmp_write(const char *user, const char *line, const char *host, pid_t pid, bool start)
 {
     struct utmpx ut;
     struct timespec now;
@@ -405,8 +404,7 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
         pam_session_close(l);
 #endif
     if (WIFSIGNALED(status)) {
-        log_error("connection process for user %s died of signal %d", u->name,
-                  WTERMSIG(status));
+        log_error("connection process for user %s died of signal %d", u->name, WTERMSIG(status));
         _exit(1);
     }
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);

@@ -27,8 +27,8 @@ struct vs_login {
     void *pam;      /* pam_handle_t *, NULL without PAM */
     int monitor_fd; /* the child's end of the monitor socket, -1 without one */
     pid_t monitor_pid;
-    char **env;     /* the PAM environment ("NAME=value"), NULL if none */
-    char host[64];  /* "vsock:CID" or "unix:uid=U": PAM_RHOST and ut_host */
+    char **env;    /* the PAM environment ("NAME=value"), NULL if none */
+    char host[64]; /* "vsock:CID" or "unix:uid=U": PAM_RHOST and ut_host */
 };
 
 /* Whether the PAM service file exists where libpam looks for it.  Returns

@@ -173,8 +173,7 @@ bool vs_permit_listen_allowed(const struct vs_config *c, const char *host, uint3
 
 bool vs_account_usable(const struct vs_account_facts *f, const char **why)
 {
-    if (f->password != NULL &&
-        (f->password[0] == '!' || strncmp(f->password, "*LK*", 4) == 0)) {
+    if (f->password != NULL && (f->password[0] == '!' || strncmp(f->password, "*LK*", 4) == 0)) {
         *why = "the account is locked";
         return false;
     }

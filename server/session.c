@@ -330,7 +330,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
     s->started_child = true;
     s->pid = sp.pid;
     if (s->pty_master >= 0) {
-        s->pty_slave = vs_close(s->pty_slave); /* the child has it now */
+        s->pty_slave = vs_close(s->pty_slave);      /* the child has it now */
         s->tty_recorded = c->login.monitor_fd >= 0; /* the child asked for it */
         s->in_fd = s->out_fd = s->pty_master;
         s->err_eof = true;

@@ -402,7 +402,8 @@ static void test_use_pam(void **state)
                      -EINVAL);
     assert_non_null(strstr(err, "expected yes or no"));
 #ifndef VS_HAVE_PAM
-    assert_int_equal(vs_config_apply_line(&c, "UsePAM yes", VS_SRC_FILE, "f", 4, err, 256), -EINVAL);
+    assert_int_equal(vs_config_apply_line(&c, "UsePAM yes", VS_SRC_FILE, "f", 4, err, 256),
+                     -EINVAL);
     assert_non_null(strstr(err, "built without PAM"));
 #endif
     vs_config_free(&c);
