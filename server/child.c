@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <unistd.h>
 #include <utmp.h>
@@ -112,7 +113,7 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
         vs_login_tty(r->login, getpid(), r->tty_name, true);
     /* Nothing of the server's (the connection socket, keys' files, other
      * sessions' pipes) may leak into user code. */
-    if (close_range(3, ~0U, 0) < 0)
+    if (syscall(SYS_close_range, 3, ~0U, 0) < 0) /* musl has no wrapper */
         for (int fd = 3; fd < 65536; fd++)
             close(fd);
 

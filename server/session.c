@@ -90,7 +90,19 @@ static const char *signal_name(int sig)
     for (size_t i = 0; i < VS_ARRAY_SIZE(signals); i++)
         if (signals[i].sig == sig)
             return signals[i].name;
+#ifdef __GLIBC__
     const char *abbrev = sigabbrev_np(sig);
+#else /* musl (the static build) */
+    static const struct {
+        int sig;
+        const char *name;
+    } more[] = {{SIGBUS, "BUS"},   {SIGSYS, "SYS"},   {SIGTRAP, "TRAP"},     {SIGXCPU, "XCPU"},
+                {SIGXFSZ, "XFSZ"}, {SIGPROF, "PROF"}, {SIGVTALRM, "VTALRM"}, {SIGSTKFLT, "STKFLT"}};
+    const char *abbrev = NULL;
+    for (size_t i = 0; i < VS_ARRAY_SIZE(more) && abbrev == NULL; i++)
+        if (more[i].sig == sig)
+            abbrev = more[i].name;
+#endif
     return abbrev ? abbrev : "UNKNOWN";
 }
 

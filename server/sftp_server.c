@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,10 +506,14 @@ static void do_setstat(struct srv *s, const struct vs_sftp_req *q, enum target h
     send_errno(s, q->id, apply_attrs(q->path, -1, how, &q->attrs));
 }
 
-/* RENAME in SFTP version 3 never replaces an existing target. */
+/* RENAME in SFTP version 3 never replaces an existing target.  The system
+ * call itself: musl (the static build) has no renameat2() wrapper. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 static int rename_noreplace(const char *from, const char *to)
 {
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
         return -errno;
