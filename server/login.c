@@ -295,8 +295,12 @@ static int monitor_wait(struct monitor *m, int fd)
 
     for (;;) {
         struct pollfd p[2] = {{vs_signals_fd(), POLLIN, 0}, {fd, POLLIN, 0}};
-        if (poll(p, fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-            return 0;
+        if (poll(p, fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+            /* Cannot watch: still never close the login under the child. */
+            while (waitpid(m->child, &status, 0) < 0 && errno == EINTR)
+                ;
+            return status;
+        }
         unsigned sigs = (p[0].revents & POLLIN) ? vs_signals_take() : 0;
         for (int sig = 1; sig < 32; sig++)
             if (sig != SIGCHLD && (sigs & VS_SIGBIT(sig)))
