@@ -168,5 +168,20 @@ peak_conn_rss() {
     echo "$peak"
 }
 
+# The propagation for "unshare --mount" whose mounts must not reach the
+# machine: private.  In a chroot (the Debian 13 stage) / is no mount point
+# and cannot be made private; there the mounts must all be private already.
+# Skips the test where neither holds.
+private_propagation() {
+    if unshare --mount --propagation private true 2>/dev/null; then
+        echo private
+    elif ! grep -q 'shared:' /proc/self/mountinfo; then
+        echo unchanged
+    else
+        echo "SKIP: cannot make a private mount namespace here" >&2
+        exit 77
+    fi
+}
+
 # Whether the server under test is a sanitizer build (no memory bounds then).
 sanitized() { ldd "$VS_SSHD" | grep libasan >/dev/null; }

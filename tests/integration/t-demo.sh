@@ -14,7 +14,8 @@ expect_eq "demo one-shot command" one-shot "$out"
 # A fresh machine has no vsock-sshd PAM service (scripts/deps run installs
 # none): the demo still runs, as root too.  /etc/pam.d hidden here.
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
-    out=$(unshare --mount --propagation private sh -c \
+    prop=$(private_propagation) || exit $?
+    out=$(unshare --mount --propagation "$prop" sh -c \
         'mount -t tmpfs tmpfs /etc/pam.d && exec "$0" echo without-pam' "$VS_SRC/scripts/demo" \
         2>"$T/demo-nopam.err") || { cat "$T/demo-nopam.err" >&2; fail "scripts/demo without a PAM service"; }
     expect_eq "demo without a PAM service" without-pam "$out"

@@ -12,6 +12,7 @@
 require_root
 require_test_user
 command -v unshare >/dev/null || skip "unshare missing"
+PROP=$(private_propagation) || exit $?
 uid=$(id -u "$TEST_USER")
 
 # The overlay's upper layer, prepared here and copied onto a tmpfs in the
@@ -25,7 +26,7 @@ echo "VS_PAM_PROBE=from-pam-env" > "$UP/environment"
 
 # exec_private CMD...: becomes CMD where /etc, /run, wtmp and lastlog are ours.
 exec_private() {
-    exec unshare --mount --propagation private /bin/sh -c '
+    exec unshare --mount --propagation "$PROP" /bin/sh -c '
         set -e
         T=$1; shift
         mkdir -p "$T/ovl"
@@ -73,21 +74,44 @@ refused() {
     : > "$LOG"
 }
 
+# The USER_PROCESS records in utmp, as "user line (host)" lines, read by the
+# session itself: `who` on Debian 13 lists logind's sessions instead (its
+# coreutils is built with systemd), which a chroot without logind lacks.
+cat > "$T/utmp.py" <<'PY'
+import struct
+d = open("/run/utmp", "rb").read()
+for i in range(0, len(d) - 383, 384):  # struct utmp, x86_64
+    kind, = struct.unpack_from("h", d, i)
+    line, user, host = (struct.unpack_from(f, d, i + o)[0].split(b"\0")[0].decode()
+                        for f, o in (("32s", 8), ("32s", 44), ("256s", 76)))
+    if kind == 7:  # USER_PROCESS
+        print(user, line, "(" + host + ")")
+PY
+chmod 644 "$T/utmp.py"
+who_uses_utmp() { ! ldd "$(command -v who)" 2>/dev/null | grep -q libsystemd; }
+# pty_login: a PTY session printing its limits, loginuid, PAM variable, tty,
+# the utmp records and who (\r removed).
+pty_login() {
+    local out
+    out=$(vssh -tt relay "ulimit -n; cat /proc/self/loginuid; echo; echo \"probe=\$VS_PAM_PROBE\"; tty; /usr/bin/python3 $T/utmp.py; who" </dev/null 2>&1)
+    printf '%s' "$out" | tr -d '\r'
+}
+
 pam=$("$VS_SSHD" -T -f /dev/null -h "$T/key" | sed -n 's/^usepam //p')
 if [ "$pam" = yes ]; then
     # --- With PAM: a session is a login. ---
     no_overrides
     start_private
-    out=$(vssh -tt relay 'ulimit -n; cat /proc/self/loginuid; echo; echo "probe=$VS_PAM_PROBE"; tty; who' </dev/null 2>&1)
-    out=$(printf '%s' "$out" | tr -d '\r')
+    out=$(pty_login)
     expect_match "pam_limits: limits.d applies" '^1234$' "$out"
     expect_match "pam_loginuid: the user's uid" "^$uid\$" "$out"
     expect_match "the PAM environment reaches the session" '^probe=from-pam-env$' "$out"
     tty=$(printf '%s\n' "$out" | sed -n 's|^/dev/\(pts/[0-9]*\)$|\1|p')
     [ -n "$tty" ] || fail "no tty in: $out"
-    expect_match "who lists the PTY session while it runs" "^$TEST_USER +$tty .*\(unix:0\)" "$out"
-    wait_for "! vssh relay who </dev/null | grep -q ' $tty '" 50 ||
-        fail "who still lists $tty after the session ended"
+    expect_match "utmp has the PTY session while it runs" "^$TEST_USER $tty \(unix:0\)\$" "$out"
+    ! who_uses_utmp || expect_match "who lists it" "^$TEST_USER +$tty .*\(unix:0\)" "$out"
+    wait_for "! vssh relay '/usr/bin/python3 $T/utmp.py' </dev/null | grep -q ' $tty '" 50 ||
+        fail "utmp still lists $tty after the session ended"
     if [ -e /var/log/wtmp ] && command -v last >/dev/null; then
         out=$(vssh relay "last -w -f /var/log/wtmp $TEST_USER" </dev/null)
         expect_match "last shows the login with its peer" "^$TEST_USER +$tty +unix:0 " "$out"
@@ -156,9 +180,10 @@ refused "nologin (no PAM)" "logins are disabled"
 expect_eq "nologin (no PAM): root is admitted" ok "$(vssh relay -l root 'echo ok' </dev/null)"
 no_overrides
 start_private 'UsePAM no'
-out=$(vssh -tt relay 'ulimit -n; tty; who' </dev/null 2>&1 | tr -d '\r')
+out=$(pty_login)
 tty=$(printf '%s\n' "$out" | sed -n 's|^/dev/\(pts/[0-9]*\)$|\1|p')
-expect_match "no PAM: who lists the PTY session" "^$TEST_USER +$tty .*\(unix:0\)" "$out"
+expect_match "no PAM: utmp has the PTY session" "^$TEST_USER $tty \(unix:0\)\$" "$out"
+! who_uses_utmp || expect_match "no PAM: who lists it" "^$TEST_USER +$tty .*\(unix:0\)" "$out"
 [ "$(printf '%s\n' "$out" | head -1)" != 1234 ] || fail "no PAM, yet pam_limits applied: $out"
 sanitizer_check || fail "sanitizer report"
 log pass
