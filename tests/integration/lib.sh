@@ -116,13 +116,16 @@ start_server() {
     [ -S "$SOCK" ] || fail "server exited at start"
 }
 
-write_ssh_config() { # [socket]
-    local s=${1:-$SOCK}
+# write_ssh_config [TARGET [CONNECT-TIMEOUT]]: hosts "relay" and "fdpass"
+# through vsock-proxy to TARGET (default unix$SOCK; the VM tests give
+# "CID PORT"), logging in as $LOGIN; ConnectTimeout 20 s unless given.
+write_ssh_config() {
+    local s=${1:-unix$SOCK}
     cat > "$T/ssh_config" <<CONF
 Host relay
-	ProxyCommand $VS_PROXY unix$s
+	ProxyCommand $VS_PROXY $s
 Host fdpass
-	ProxyCommand $VS_PROXY --fdpass unix$s
+	ProxyCommand $VS_PROXY --fdpass $s
 	ProxyUseFdpass yes
 Host *
 	User $LOGIN
@@ -131,7 +134,7 @@ Host *
 	GlobalKnownHostsFile /dev/null
 	LogLevel ERROR
 	BatchMode yes
-	ConnectTimeout 20
+	ConnectTimeout ${2:-20}
 	ControlPath none
 	ControlMaster no
 	IdentitiesOnly yes

@@ -134,7 +134,7 @@ write_config
 python3 "$VS_SRC/tests/integration/inetd.py" "$T/inetd.sock" \
     "$VS_SSHD" -i -e -f "$T/sshd_config" 2>>"$LOG" &
 wait_for "[ -S '$T/inetd.sock' ]" 100 || fail "inetd helper did not start"
-write_ssh_config "$T/inetd.sock"
+write_ssh_config "unix$T/inetd.sock"
 for m in $MODES; do
     expect_eq "inetd $m" "ok 3" "$(printf abc | vssh $m 'echo ok $(wc -c)')"
 done

@@ -47,24 +47,7 @@ wait_for "grep -q 'listening on vsock' '$LOG' || ! kill -0 $SERVER_PID 2>/dev/nu
 kill -0 "$SERVER_PID" 2>/dev/null || fail "the static server exited: $(cat "$LOG")"
 grep -q 'generated host key' "$LOG" || fail "no host key generated in the minimal root"
 
-cat > "$T/ssh_config" <<CONF
-Host relay
-	ProxyCommand $VS_PROXY 1 $PORT
-Host fdpass
-	ProxyCommand $VS_PROXY --fdpass 1 $PORT
-	ProxyUseFdpass yes
-Host *
-	User user
-	StrictHostKeyChecking no
-	UserKnownHostsFile /dev/null
-	LogLevel ERROR
-	BatchMode yes
-	ConnectTimeout 60
-	ControlMaster no
-	ControlPath none
-	IdentitiesOnly yes
-	IdentityFile none
-CONF
+LOGIN=user write_ssh_config "1 $PORT" 60
 
 for m in relay fdpass; do
     rc=0; out=$(vssh $m 'id -u; echo "$HOME"; exit 9' </dev/null) || rc=$?

@@ -26,25 +26,8 @@ start_vsock_server() {
 # ssh_config: the two proxy modes by CID, and the installed drop-in's
 # "vsock/CID" names pointing at this build's proxy.
 cp "${VS_DROPIN:?set by ctest}" "$T/dropin.conf"
-cat > "$T/ssh_config" <<CONF
-Host relay
-	ProxyCommand $VS_PROXY 1 $PORT
-Host fdpass
-	ProxyCommand $VS_PROXY --fdpass 1 $PORT
-	ProxyUseFdpass yes
-Host *
-	User $LOGIN
-	StrictHostKeyChecking no
-	UserKnownHostsFile /dev/null
-	LogLevel ERROR
-	BatchMode yes
-	ConnectTimeout 60
-	ControlMaster no
-	ControlPath none
-	IdentitiesOnly yes
-	IdentityFile none
-Include $T/dropin.conf
-CONF
+write_ssh_config "1 $PORT" 60
+echo "Include $T/dropin.conf" >> "$T/ssh_config"
 
 # 1. The default AllowPeers admits only the host (CID 2): a connection from
 #    inside the guest (CID 1) is refused before any SSH, and logged.
