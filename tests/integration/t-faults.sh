@@ -75,10 +75,20 @@ xfer=$!
 # up, slow under a loaded machine) SIGHUP's default action would end it.
 wait_for "[ -s '$T/hupready' ]" 300 || fail "the transfer's session did not start"
 sleep 0.5
+# The process tree as it was, for the message if SIGHUP does not come (a
+# rare failure in CI that no run here reproduced: the watcher alive,
+# reparented, its handler installed, nothing pending).
+ps -eo pid,ppid,pgid,uid,stat,comm --forest > "$T/before-kill" 2>&1 || true
 kill -9 $(conn_pids)
 rc=0; wait $xfer || rc=$?
 [ "$rc" -ne 0 ] || fail "the client saw no error when its connection process was killed"
-wait_for "[ -s '$T/hup' ]" 50 || fail "the command did not get SIGHUP when its connection died"
+if ! wait_for "[ -s '$T/hup' ]" 50; then
+    for p in $(pgrep -f "$T/hupwatch.py" || true); do
+        echo "# watcher $p:" $(grep -E '^(State|PPid|Sig|ShdPnd)' /proc/$p/status 2>&1) >&2
+    done
+    sed 's/^/# before the kill: /' "$T/before-kill" >&2
+    fail "the command did not get SIGHUP when its connection died"
+fi
 grep -q 'died of signal 9' "$LOG" || fail "the killed connection process is not logged"
 alive "after a killed connection"
 
@@ -122,7 +132,9 @@ if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
 import socket, sys, paramiko
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 t = paramiko.Transport(s); t.start_client(timeout=20)   # keys exchanged, then gone before auth
-s.close()
+# shutdown(): the transport's thread may still be inside recv() on this
+# socket, which keeps it open past a plain close() until that returns.
+s.shutdown(socket.SHUT_RDWR); s.close()
 PY
 fi
 ( head -c 1073741824 /dev/zero | vssh relay 'cat > /dev/null' ) >/dev/null 2>&1 &
