@@ -93,8 +93,8 @@ static int flush_in(struct vs_chan_in *in, int fd)
  * waiting moves to the front only when appending needs the space, and only
  * once at least as much has been written since (off >= len): so each byte
  * is moved at most once per byte written, however little the fd takes at a
- * time.  (Moving whenever the end was short cost 60 KiB of copying for
- * every 4 KiB a full pipe took: docs/performance.md.) */
+ * time.  (Moving whenever the end was short could copy 60 KiB for every
+ * 4 KiB a full pipe took.) */
 static uint32_t room(struct vs_chan_in *in, uint32_t need)
 {
     if (in->off > 0 && in->off >= in->len && in->cap - in->off - in->len < need) {
