@@ -33,10 +33,11 @@
 #define VS_LOGIN_RECORD_WAIT_MS 2000
 
 /* What the child tells the monitor; nothing else crosses. */
+enum { MSG_TTY_END = 0, MSG_TTY_START = 1, MSG_PROC_START = 2, MSG_PROC_END = 3 };
 struct tty_msg {
-    uint32_t start; /* 1 start, 0 end */
+    uint32_t op; /* MSG_* */
     int32_t pid;
-    char line[32]; /* "pts/N", NUL-terminated */
+    char line[32]; /* "pts/N", NUL-terminated (MSG_TTY_*) */
 };
 
 static void set_why(char *why, size_t len, const char *fmt, ...)
@@ -231,15 +232,56 @@ struct monitor {
         pid_t pid;
     } ttys[VS_LOGIN_MAX_TTYS];
     unsigned n_ttys;
+    struct proc_id {
+        pid_t pid;
+        unsigned long long start; /* since boot, in clock ticks: pid reuse shows */
+    } procs[VS_LOGIN_MAX_PROCS];
+    unsigned n_procs;
 };
 
 /* The child runs as the user: a message is a claim to check, not a fact.
- * A start names a PTY of ours the user owns; an end, one we recorded. */
+ * A start names a PTY of ours the user owns, or a process of the user's
+ * whose parent is the child; an end, one we recorded. */
+
+/* A process's parent and start time, from /proc.  Returns 0 or -errno. */
+static int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -EIO;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    int pp;
+    /* Fields 3 (state) to 22 (starttime) follow the name; those skipped are
+     * not stored, so their width does not matter. */
+    if (p == NULL || sscanf(p,
+                            ") %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                            "%*d %*d %*d %*d %llu",
+                            &pp, start) != 2)
+        return -EIO;
+    *ppid = pp;
+    return 0;
+}
+
 /* The parent of pid, from /proc; -1 if unknown. */
 static pid_t parent_of(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    pid_t ppid;
+    unsigned long long start;
+    return proc_stat(pid, &ppid, &start) == 0 ? ppid : -1;
+}
+
+/* The real uid of pid, from /proc (a set-ID program keeps it); -1 if unknown. */
+static long real_uid_of(pid_t pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -248,9 +290,47 @@ static pid_t parent_of(pid_t pid)
     if (n <= 0)
         return -1;
     buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
-    int ppid;
-    return p != NULL && sscanf(p, ") %*c %d", &ppid) == 1 ? (pid_t)ppid : -1;
+    const char *p = strstr(buf, "\nUid:");
+    unsigned long uid;
+    return p != NULL && sscanf(p, "\nUid: %lu", &uid) == 1 ? (long)uid : -1;
+}
+
+/* A session's process, started or reaped by the child. */
+static void monitor_proc(struct monitor *m, const struct tty_msg *msg)
+{
+    struct proc_id id = {.pid = msg->pid};
+    pid_t ppid;
+
+    if (msg->pid <= 0)
+        return;
+    if (msg->op == MSG_PROC_END) {
+        for (unsigned i = 0; i < m->n_procs; i++)
+            if (m->procs[i].pid == msg->pid) {
+                m->procs[i] = m->procs[--m->n_procs];
+                return;
+            }
+        return;
+    }
+    if (m->n_procs >= VS_LOGIN_MAX_PROCS || proc_stat(msg->pid, &ppid, &id.start) < 0 ||
+        ppid != m->child || real_uid_of(msg->pid) != (long)m->user->uid)
+        return;
+    m->procs[m->n_procs++] = id;
+}
+
+/* The child died without hanging up its sessions (killed, crashed): each
+ * session's process gets the SIGHUP it would have sent.  PR_SET_PDEATHSIG
+ * does the same from the kernel, but a command that executes a set-ID
+ * program loses it.  Only a process still the one reported (same start
+ * time, still the user's) is signalled. */
+static void monitor_hang_up(const struct monitor *m)
+{
+    for (unsigned i = 0; i < m->n_procs; i++) {
+        pid_t ppid;
+        unsigned long long start;
+        if (proc_stat(m->procs[i].pid, &ppid, &start) == 0 && start == m->procs[i].start &&
+            real_uid_of(m->procs[i].pid) == (long)m->user->uid)
+            kill(m->procs[i].pid, SIGHUP);
+    }
 }
 
 static void monitor_msg(struct monitor *m, const struct tty_msg *msg)
@@ -260,12 +340,16 @@ static void monitor_msg(struct monitor *m, const struct tty_msg *msg)
     unsigned num;
     int end = 0;
 
+    if (msg->op == MSG_PROC_START || msg->op == MSG_PROC_END) {
+        monitor_proc(m, msg);
+        return;
+    }
     memcpy(line, msg->line, sizeof(line));
     line[sizeof(line) - 1] = '\0';
     if (sscanf(line, "pts/%u%n", &num, &end) != 1 || line[end] != '\0' || msg->pid <= 0)
         return;
     snprintf(dev, sizeof(dev), "/dev/%s", line);
-    if (msg->start) {
+    if (msg->op == MSG_TTY_START) {
         /* A session's process (the connection's child) on a PTY the user owns. */
         if (m->n_ttys >= VS_LOGIN_MAX_TTYS || lstat(dev, &st) < 0 || !S_ISCHR(st.st_mode) ||
             st.st_uid != m->user->uid || parent_of(msg->pid) != m->child)
@@ -401,6 +485,8 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
     vs_signals_init(); /* a pipe of its own: the child keeps the old one */
     struct monitor m = {.user = u, .host = l->host, .child = pid};
     int status = monitor_wait(&m, sv[0]);
+    if (WIFSIGNALED(status))
+        monitor_hang_up(&m);
     for (unsigned i = 0; i < m.n_ttys; i++)
         utmp_write(u->name, m.ttys[i].line, l->host, m.ttys[i].pid, false);
 #ifdef VS_HAVE_PAM
@@ -440,9 +526,17 @@ int vs_login_setcred(struct vs_login *l)
 #endif
 }
 
+void vs_login_proc(struct vs_login *l, pid_t pid, bool start)
+{
+    struct tty_msg msg = {.op = start ? MSG_PROC_START : MSG_PROC_END, .pid = pid};
+
+    if (l->monitor_fd >= 0)
+        vs_send_with_fd(l->monitor_fd, &msg, sizeof(msg), -1);
+}
+
 void vs_login_tty(struct vs_login *l, pid_t pid, const char *tty, bool start)
 {
-    struct tty_msg msg = {.start = start, .pid = pid};
+    struct tty_msg msg = {.op = start ? MSG_TTY_START : MSG_TTY_END, .pid = pid};
     int sv[2] = {-1, -1};
 
     if (l->monitor_fd < 0 || strncmp(tty, "/dev/", 5) != 0)

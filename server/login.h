@@ -22,6 +22,8 @@
 #define VS_PAM_SERVICE "vsock-sshd"
 /* PTY records the monitor keeps at once (MaxSessions' upper bound). */
 #define VS_LOGIN_MAX_TTYS 64
+/* Session processes the monitor knows of at once (the same bound). */
+#define VS_LOGIN_MAX_PROCS 64
 
 struct vs_login {
     void *pam;      /* pam_handle_t *, NULL without PAM */
@@ -62,6 +64,11 @@ int vs_login_setcred(struct vs_login *l);
  * (at most 2 s) until the record is written; an end never blocks.  Best
  * effort: a login without a record is still a login. */
 void vs_login_tty(struct vs_login *l, pid_t pid, const char *tty, bool start);
+
+/* A session's process was started (by fork, before it runs anything) or
+ * reaped: if the child dies without hanging up (killed, crashed), the
+ * monitor sends SIGHUP to those still running.  Never blocks; best effort. */
+void vs_login_proc(struct vs_login *l, pid_t pid, bool start);
 
 /* Frees what the child holds. */
 void vs_login_free(struct vs_login *l);

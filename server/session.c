@@ -341,6 +341,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         return log_error_errno(r, "session %u: cannot start %s", s->id, s->what);
     s->started_child = true;
     s->pid = sp.pid;
+    vs_login_proc(&c->login, sp.pid, true); /* hung up by the monitor if we die */
     if (s->pty_master >= 0) {
         s->pty_slave = vs_close(s->pty_slave);      /* the child has it now */
         s->tty_recorded = c->login.monitor_fd >= 0; /* the child asked for it */
@@ -562,6 +563,7 @@ bool vs_session_reaped(struct vs_session *s, pid_t pid, int status)
         return false;
     s->reaped = true;
     s->status = status;
+    vs_login_proc(&s->conn->login, pid, false);
     if (s->tty_recorded)
         vs_login_tty(&s->conn->login, pid, s->tty_name, false);
     s->tty_recorded = false;
