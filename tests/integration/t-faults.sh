@@ -92,6 +92,26 @@ fi
 grep -q 'died of signal 9' "$LOG" || fail "the killed connection process is not logged"
 alive "after a killed connection"
 
+# ---- the same, for a command that executed a set-group-ID program ----------
+# Executing a set-ID program clears PR_SET_PDEATHSIG; the monitor, which
+# outlives the connection process, sends the SIGHUP then.  ssh-agent is
+# set-group-ID on Debian 12 and runs until a signal ends it (-D).
+if [ -g /usr/bin/ssh-agent ]; then
+    ( vssh relay "exec /usr/bin/ssh-agent -D -a $T/agent.sock" ) >/dev/null 2>&1 &
+    wait_for "[ -S '$T/agent.sock' ]" 100 || fail "ssh-agent did not start"
+    apid=
+    for p in $(pgrep -x ssh-agent || true); do
+        grep -q "$T/agent.sock" "/proc/$p/cmdline" 2>/dev/null && apid=$p
+    done
+    [ -n "$apid" ] || fail "no ssh-agent process found"
+    kill -9 $(conn_pids)
+    wait_for "! kill -0 $apid 2>/dev/null" 50 ||
+        fail "a command that executed a set-group-ID program did not get SIGHUP when its connection died"
+    alive "after a killed connection with a set-group-ID command"
+else
+    log "ssh-agent is not set-group-ID here: the monitor's own SIGHUP is not exercised"
+fi
+
 # ---- the listener killed (and restarted) while sessions run ----------------
 vssh relay 'sleep 2; echo survived' </dev/null > "$T/survivor" 2>&1 &
 surv=$!
