@@ -344,6 +344,8 @@ static void monitor_msg(struct monitor *m, const struct tty_msg *msg)
         monitor_proc(m, msg);
         return;
     }
+    if (msg->op != MSG_TTY_START && msg->op != MSG_TTY_END)
+        return;
     memcpy(line, msg->line, sizeof(line));
     line[sizeof(line) - 1] = '\0';
     if (sscanf(line, "pts/%u%n", &num, &end) != 1 || line[end] != '\0' || msg->pid <= 0)
