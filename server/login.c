@@ -243,19 +243,30 @@ struct monitor {
  * A start names a PTY of ours the user owns, or a process of the user's
  * whose parent is the child; an end, one we recorded. */
 
-/* A process's parent and start time, from /proc.  Returns 0 or -errno. */
-static int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+/* Reads /proc/PID/NAME into buf, NUL-terminated.  Returns its length or
+ * -errno. */
+static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    ssize_t n = read(fd, buf, size - 1);
     close(fd);
     if (n <= 0)
         return -EIO;
     buf[n] = '\0';
+    return n;
+}
+
+/* A process's parent and start time, from /proc.  Returns 0 or -errno. */
+static int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+    char buf[1024];
+    ssize_t n = read_proc(pid, "stat", buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
     const char *p = strrchr(buf, ')'); /* the command name may hold anything */
     int pp;
     /* Fields 3 (state) to 22 (starttime) follow the name; those skipped are
@@ -280,16 +291,9 @@ static pid_t parent_of(pid_t pid)
 /* The real uid of pid, from /proc (a set-ID program keeps it); -1 if unknown. */
 static long real_uid_of(pid_t pid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[2048];
+    if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     const char *p = strstr(buf, "\nUid:");
     unsigned long uid;
     return p != NULL && sscanf(p, "\nUid: %lu", &uid) == 1 ? (long)uid : -1;
