@@ -491,18 +491,18 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
     vs_signals_init(); /* a pipe of its own: the child keeps the old one */
     struct monitor m = {.user = u, .host = l->host, .child = pid};
     int status = monitor_wait(&m, sv[0]);
-    if (WIFSIGNALED(status))
+    if (WIFSIGNALED(status)) {
+        log_error("connection process for user %s died of signal %d", u->name, WTERMSIG(status));
         monitor_hang_up(&m);
+    }
     for (unsigned i = 0; i < m.n_ttys; i++)
         utmp_write(u->name, m.ttys[i].line, l->host, m.ttys[i].pid, false);
 #ifdef VS_HAVE_PAM
     if (l->pam != NULL)
         pam_session_close(l);
 #endif
-    if (WIFSIGNALED(status)) {
-        log_error("connection process for user %s died of signal %d", u->name, WTERMSIG(status));
+    if (WIFSIGNALED(status))
         _exit(1);
-    }
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 
 fail:
