@@ -89,7 +89,9 @@ if ! wait_for "[ -s '$T/hup' ]" 50; then
     sed 's/^/# before the kill: /' "$T/before-kill" >&2
     fail "the command did not get SIGHUP when its connection died"
 fi
-grep -q 'died of signal 9' "$LOG" || fail "the killed connection process is not logged"
+# The monitor logs the death, then hangs up; the kernel's PR_SET_PDEATHSIG
+# may reach the command first, so the log line may come a moment later.
+wait_for "grep -q 'died of signal 9' '$LOG'" 50 || fail "the killed connection process is not logged"
 alive "after a killed connection"
 
 # ---- the same, for a command that executed a set-group-ID program ----------
