@@ -1,0 +1,36 @@
+# The stage bookkeeping of scripts/test, sourced by it and by its test
+# (tests/unit/test_stages.sh): each stage's outcome from its command's exit
+# status and what ctest printed.  Needs $logdir and the CTEST_ARGS array.
+
+summary=()
+n_pass=0 n_fail=0 n_skip=0
+record() { # stage outcome detail
+    summary+=("$(printf '%-8s %-8s %s' "$1" "$2" "$3")")
+    case $2 in passed) n_pass=$((n_pass + 1)) ;; failed) n_fail=$((n_fail + 1)) ;; *) n_skip=$((n_skip + 1)) ;; esac
+}
+
+# Runs a command that ends in ctest, and records the stage from what
+# ctest says (exit 77 from the command: skipped, with its last line).
+run_stage() { # stage command...
+    local stage=$1; shift
+    local log=$logdir/$stage.log rc=0
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    local counts
+    counts=$(grep -E '^[0-9]+% tests passed' "$log" | tail -1)
+    # A failure is never reported as anything else: "No tests were found"
+    # counts only when ctest itself succeeded (a failing test's output may
+    # hold any text).
+    if [ "$rc" -eq 77 ]; then
+        record "$stage" skipped "$(grep -v '^$' "$log" | tail -1)"
+    elif [ "$rc" -ne 0 ]; then
+        record "$stage" failed "${counts:-exit $rc} (log: $log)"
+    elif grep -q '^No tests were found' "$log"; then
+        record "$stage" skipped "no test matched '${CTEST_ARGS[*]}'"
+    else
+        local skipped
+        skipped=$(grep -cE '\*\*\*Skipped|Not Run' "$log" || true)
+        [ "$skipped" != 0 ] || skipped=
+        record "$stage" passed "${counts}${skipped:+, $skipped skipped}"
+    fi
+}

@@ -1,0 +1,31 @@
+# scripts/stages.sh: how scripts/test names each stage's outcome.  A stage
+# whose command failed is reported failed whatever its output says (a CI
+# run once reported a failed stage as "skipped" because a failing test's
+# output held ctest's "No tests were found").
+set -u
+cd "$(dirname "$0")/../.."
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+CTEST_ARGS=()
+. scripts/stages.sh
+bad=0
+check() { # index expected-outcome expected-detail-regex
+    local line=${summary[$1]}
+    if ! grep -Eq "^[^ ]+ +$2 +$3" <<<"$line"; then
+        echo "FAIL: expected '$2 $3', got '$line'" >&2
+        bad=1
+    fi
+}
+run_stage failing bash -c 'echo "No tests were found!!!"; echo "50% tests passed, 1 tests failed out of 2"; exit 8' >/dev/null
+check 0 failed '50% tests passed, 1 tests failed out of 2 \(log: '
+run_stage crashed bash -c 'exit 3' >/dev/null
+check 1 failed 'exit 3 \(log: '
+run_stage unavailable bash -c 'echo "stage: no chroot here" >&2; exit 77' >/dev/null
+check 2 skipped 'stage: no chroot here$'
+run_stage empty bash -c 'echo "No tests were found!!!"; exit 0' >/dev/null
+check 3 skipped "no test matched"
+run_stage fine bash -c 'echo "100% tests passed, 0 tests failed out of 3"; echo "  2/3 Test  #2: x ...***Skipped"' >/dev/null
+check 4 passed '100% tests passed, 0 tests failed out of 3, 1 skipped$'
+[ "$n_pass $n_fail $n_skip" = "1 2 2" ] || { echo "FAIL: counts $n_pass $n_fail $n_skip" >&2; bad=1; }
+[ $bad -eq 0 ] && echo "ok: 5 outcomes"
+exit $bad
