@@ -327,7 +327,12 @@ static void check_alive(struct vs_conn *c)
     if (c->dead)
         return;
     int st = ssh_get_status(c->ssh);
-    if ((st & (SSH_CLOSED | SSH_CLOSED_ERROR)) || !ssh_is_connected(c->ssh)) {
+    /* libssh may close the socket without saying so in the status: with
+     * 0.11, a client gone just as the key exchange ends leaves a session
+     * that is "connected" and has no socket, and poll() would ignore its
+     * fd of -1 until LoginGraceTime. */
+    if ((st & (SSH_CLOSED | SSH_CLOSED_ERROR)) || !ssh_is_connected(c->ssh) ||
+        ssh_get_fd(c->ssh) == SSH_INVALID_SOCKET) {
         c->dead = true;
         log_debug("connection closed by peer: %s", ssh_get_error(c->ssh));
     }
@@ -348,7 +353,6 @@ static int event_loop(struct vs_conn *c)
     VS_CLEANUP_FREE struct pollfd *pfd = calloc(max_fds, sizeof(*pfd));
     VS_CLEANUP_FREE struct poll_slot *slots =
         calloc((size_t)c->cfg->max_sessions + 1, sizeof(*slots));
-    int ssh_fd = ssh_get_fd(c->ssh);
 
     c->sessions = calloc((size_t)c->cfg->max_sessions + 1, sizeof(*c->sessions));
     if (pfd == NULL || slots == NULL || c->sessions == NULL)
@@ -357,8 +361,9 @@ static int event_loop(struct vs_conn *c)
     for (;;) {
         int n = 0, n_slots = 0;
 
-        /* First: it may decide the connection is dead, which the sessions
-         * and forwards must see in this same round. */
+        /* First: they may decide the connection is dead, which the
+         * sessions and forwards must see in this same round. */
+        check_alive(c);
         int timeout = client_alive(c, input);
         input = false;
 
@@ -389,7 +394,7 @@ static int event_loop(struct vs_conn *c)
             int flags = ssh_get_poll_flags(c->ssh);
             short ev = (short)(((flags & SSH_READ_PENDING) ? POLLIN : 0) |
                                ((flags & SSH_WRITE_PENDING) ? POLLOUT : 0));
-            pfd[n++] = (struct pollfd){.fd = ssh_fd, .events = ev};
+            pfd[n++] = (struct pollfd){.fd = ssh_get_fd(c->ssh), .events = ev};
         }
         int sig_idx = n;
         pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
