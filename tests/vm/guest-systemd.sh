@@ -34,6 +34,16 @@ hssh() { ssh "${ssh_opts[@]}" "$@"; }
 # vsock-sshd's log lines (syslog identifier vsock-sshd) in the journal.
 journal() { journalctl -q --no-pager -o cat -t vsock-sshd 2>/dev/null || true; }
 
+# Proof of life for qemu-run's watchdog: a kernel that froze is stopped
+# within VS_VM_STALL seconds, not at the run's timeout.
+if [ -d /run/vmio ]; then
+    ( while :; do echo >> /run/vmio/heartbeat; sleep 5; done ) </dev/null >/dev/null 2>&1 &
+fi
+# A section whose hazard is the emulation's: should this kernel die or
+# freeze inside it, qemu-run reports a skip with this reason, not a failure.
+fragile() { [ ! -d /run/vmio ] || echo "$*" > /run/vmio/fragile; }
+unfragile() { rm -f /run/vmio/fragile; }
+
 # ---- installed as the packages install it -------------------------------------
 step "installing (cmake --install) and enabling vsock-sshd.socket"
 cmake --install "$VS_BUILD" >/dev/null || fail "cmake --install"
@@ -101,6 +111,9 @@ sed -i '/^AllowPeers 1$/d' /etc/vsock-ssh/vsock-sshd_config
 
 # ---- host to guest -------------------------------------------------------------------
 step "host to guest: scripts/vm boots the inner guest"
+# Measured on CI's kind of machine: now and then L1's kernel resets or
+# freezes while its KVM runs L2 (TCG's emulation of SVM, not our code).
+fragile "the host-to-guest part (a KVM guest inside this TCG-emulated one; everything before it passed)"
 if [ ! -e /dev/kvm ] || [ ! -e /dev/vhost-vsock ]; then
     skip "no /dev/kvm or /dev/vhost-vsock in the outer guest (kvm_amd or vhost_vsock did not load)"
 fi
@@ -139,5 +152,6 @@ expect_eq "ssh vsock/3 as the test account" "$TEST_USER" "$(hssh -l "$TEST_USER"
 step "host to guest done"
 kill -- -$vm 2>/dev/null || true
 wait $vm 2>/dev/null || true
+unfragile
 trap cleanup EXIT
 log pass
