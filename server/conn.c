@@ -361,8 +361,9 @@ static int event_loop(struct vs_conn *c)
     for (;;) {
         int n = 0, n_slots = 0;
 
-        /* First: they may decide the connection is dead, which the
-         * sessions and forwards must see in this same round. */
+        /* First (also for what the last round's handlers did): they may
+         * decide the connection is dead, which the sessions and forwards
+         * must see in this same round. */
         check_alive(c);
         int timeout = client_alive(c, input);
         input = false;
@@ -446,7 +447,6 @@ static int event_loop(struct vs_conn *c)
         for (int i = 0; i < n_slots; i++)
             vs_session_poll_handle(slots[i].s, &pfd[slots[i].base], slots[i].count);
         vs_fwd_poll_handle(c->fwd, &pfd[fwd_base], n - fwd_base);
-        check_alive(c);
     }
     return 0;
 }

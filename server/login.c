@@ -299,6 +299,13 @@ static long real_uid_of(pid_t pid)
     return p != NULL && sscanf(p, "\nUid: %lu", &uid) == 1 ? (long)uid : -1;
 }
 
+/* pid's parent and start time, if it is a process of the user's (its real
+ * uid: a set-ID program keeps that). */
+static bool users_proc(const struct monitor *m, pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+    return proc_stat(pid, ppid, start) == 0 && real_uid_of(pid) == (long)m->user->uid;
+}
+
 /* A session's process, started or reaped by the child. */
 static void monitor_proc(struct monitor *m, const struct tty_msg *msg)
 {
@@ -315,8 +322,8 @@ static void monitor_proc(struct monitor *m, const struct tty_msg *msg)
             }
         return;
     }
-    if (m->n_procs >= VS_LOGIN_MAX_PROCS || proc_stat(msg->pid, &ppid, &id.start) < 0 ||
-        ppid != m->child || real_uid_of(msg->pid) != (long)m->user->uid)
+    if (m->n_procs >= VS_LOGIN_MAX_PROCS || !users_proc(m, msg->pid, &ppid, &id.start) ||
+        ppid != m->child)
         return;
     m->procs[m->n_procs++] = id;
 }
@@ -331,8 +338,7 @@ static void monitor_hang_up(const struct monitor *m)
     for (unsigned i = 0; i < m->n_procs; i++) {
         pid_t ppid;
         unsigned long long start;
-        if (proc_stat(m->procs[i].pid, &ppid, &start) == 0 && start == m->procs[i].start &&
-            real_uid_of(m->procs[i].pid) == (long)m->user->uid)
+        if (users_proc(m, m->procs[i].pid, &ppid, &start) && start == m->procs[i].start)
             kill(m->procs[i].pid, SIGHUP);
     }
 }
@@ -501,8 +507,6 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
     if (l->pam != NULL)
         pam_session_close(l);
 #endif
-    if (WIFSIGNALED(status))
-        _exit(1);
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 
 fail:
