@@ -155,13 +155,12 @@ step "host to guest done; stopping the inner guest"
 # guest down.  The section ends when no process of that group is left.
 kill -- -$vm 2>/dev/null || true
 wait $vm 2>/dev/null || true
-i=0
-while kill -0 -- -$vm 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -ne 30 ] || kill -KILL -- -$vm 2>/dev/null || true
-    [ $i -lt 120 ] || skip "the inner guest's QEMU outlived SIGKILL by 90 s (nested KVM under TCG)"
-    sleep 1
-done
+gone="! kill -0 -- -$vm 2>/dev/null"
+wait_for "$gone" 300 || {
+    kill -KILL -- -$vm 2>/dev/null || true
+    wait_for "$gone" 900 ||
+        skip "the inner guest's QEMU outlived SIGKILL by 90 s (nested KVM under TCG)"
+}
 step "the inner guest is gone"
 unfragile
 trap cleanup EXIT
