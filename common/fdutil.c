@@ -70,3 +70,17 @@ long vs_recv_with_fd(int sock, void *data, size_t len, int *fd, int flags)
             memcpy(fd, CMSG_DATA(cm), sizeof(int));
     return (long)n;
 }
+
+void vs_printable(char *out, size_t len, const char *in)
+{
+    size_t n = 0;
+
+    if (len == 0)
+        return;
+    /* Not isprint(): its answer depends on the locale. */
+    for (; *in != '\0' && n + 1 < len; in++)
+        out[n++] = *in >= 0x20 && *in < 0x7f ? *in : '?';
+    out[n] = '\0';
+    if (*in != '\0' && n >= 3) /* truncated: say so */
+        memcpy(out + n - 3, "...", 3);
+}

@@ -21,4 +21,9 @@ int vs_send_with_fd(int sock, const void *data, size_t len, int fd);
  * Returns the bytes received (0 at EOF) or a negative errno. */
 long vs_recv_with_fd(int sock, void *data, size_t len, int *fd, int flags);
 
+/* Copies in to out (size len) for a log line or a message on a terminal:
+ * bytes that are not printable ASCII become '?', and "..." marks
+ * truncation.  Text from a peer goes through this. */
+void vs_printable(char *out, size_t len, const char *in);
+
 #endif

@@ -224,8 +224,11 @@ static int mux_handshake(int fd, const struct vp_target *t, int64_t deadline)
         line[len++] = c;
     }
     line[len] = '\0';
-    if (vp_mux_answer(line) < 0)
-        return errorf(0, "hybrid vsock %s: the muxer refused: '%s'", t->path, line);
+    if (vp_mux_answer(line) < 0) {
+        char shown[MUX_LINE_MAX];
+        vs_printable(shown, sizeof(shown), line); /* the muxer's bytes, on a terminal */
+        return errorf(0, "hybrid vsock %s: the muxer refused: '%s'", t->path, shown);
+    }
     return 0;
 }
 

@@ -192,16 +192,3 @@ void vs_log_attach_libssh(void)
     ssh_set_log_callback(libssh_log_cb);
     ssh_set_log_level(verbosity);
 }
-
-void vs_printable(char *out, size_t len, const char *in)
-{
-    size_t n = 0;
-
-    if (len == 0)
-        return;
-    for (; *in != '\0' && n + 1 < len; in++)
-        out[n++] = isprint((unsigned char)*in) ? *in : '?';
-    out[n] = '\0';
-    if (*in != '\0' && n >= 3) /* truncated: say so */
-        memcpy(out + n - 3, "...", 3);
-}

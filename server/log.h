@@ -3,6 +3,8 @@
 #ifndef VS_LOG_H
 #define VS_LOG_H
 
+#include "fdutil.h" /* vs_printable(), for peer-supplied text */
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -45,7 +47,3 @@ int vs_log_errno(enum vs_log_level level, const char *func, int err, const char 
 #define log_error_errno(err, ...) vs_log_errno(VS_LOG_ERROR, __func__, (err), __VA_ARGS__)
 
 #endif
-
-/* Copies in to out (size len) for a log line: non-printable bytes become
- * '?', and "..." marks truncation. Peer-supplied text goes through this. */
-void vs_printable(char *out, size_t len, const char *in);

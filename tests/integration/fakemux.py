@@ -3,6 +3,7 @@ muxer: listens on a Unix socket, reads "CONNECT <port>\\n" and then, by mode:
   ok       answers "OK <n>\\n" and relays to the Unix socket BACKEND
   refuse   closes without answering (nothing listens on that port)
   garbage  answers a line that is not OK, then closes
+  escape   answers a line with terminal escape sequences, then closes
   silent   answers nothing and keeps the connection open
   early    closes before the CONNECT line is complete
 usage: fakemux.py MODE SOCKET [BACKEND]
@@ -44,6 +45,10 @@ def serve(c):
         c.close()
     elif mode == "garbage":
         c.sendall(b"NO such port\n")
+        c.close()
+    elif mode == "escape":
+        # A title change, a clear screen and a bell: none may reach a terminal.
+        c.sendall(b"NO \x1b]0;owned\x07\x1b[2J\x9b31m\r\n")
         c.close()
     elif mode == "silent":
         threading.Event().wait(60)

@@ -50,7 +50,7 @@ mux() { # mode -> starts a fake muxer at $T/mux.<mode>
     python3 "$VS_SRC/tests/integration/fakemux.py" "$1" "$T/mux.$1" "$SOCK" &
     wait_for "[ -S '$T/mux.$1' ]" 100 || fail "fake muxer $1 did not start"
 }
-for mode in ok refuse garbage silent early; do mux $mode; done
+for mode in ok refuse garbage silent early escape; do mux $mode; done
 cat >> "$T/ssh_config" <<CONF
 Host mux-relay
 	ProxyCommand $VS_PROXY vsock-mux$T/mux.ok 2222
@@ -67,6 +67,14 @@ grep -qx 'CONNECT 2222' "$T/mux.ok.log" || fail "muxer did not get 'CONNECT 2222
 proxy_fails "muxer refuses" 'closed the connection without OK' vsock-mux"$T/mux.refuse" 22
 proxy_fails "muxer garbage" 'muxer (answered|refused)' vsock-mux"$T/mux.garbage" 22
 proxy_fails "muxer closes early" 'closed|without OK|cannot send' vsock-mux"$T/mux.early" 22
+# Whoever serves the muxer's socket writes to the operator's terminal only
+# printable text: its escapes are shown as '?'.
+rc=0; err=$(timeout 20 "$VS_PROXY" vsock-mux"$T/mux.escape" 22 </dev/null 2>&1 >/dev/null) || rc=$?
+expect_eq "muxer escapes: exit status" 1 "$rc"
+expect_match "muxer escapes: reported" "the muxer refused: 'NO \?\]0;owned\?\?\[2J\?31m\?'" "$err"
+if LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177-\377]')" <<<"$err"; then
+    fail "muxer escapes: a control byte reached stderr: $(od -c <<<"$err" | head -5)"
+fi
 start=$(date +%s)
 proxy_fails "muxer timeout" 'timed out' --timeout 2 vsock-mux"$T/mux.silent" 22
 [ $(($(date +%s) - start)) -lt 10 ] || fail "--timeout 2 took too long"
