@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/vm_sockets.h>
 
 #include "fdutil.h"
@@ -25,6 +28,15 @@
 #ifndef VS_VERSION
 #define VS_VERSION "unknown"
 #endif
+
+/* The reserved vsock ports tried, from the top down, as rresvport(3) does:
+ * a guest sees a source port of 1023 or less only from a process its host
+ * kernel let bind one (CAP_NET_BIND_SERVICE). */
+#define RESERVED_PORT_HIGH 1023u
+#define RESERVED_PORT_LOW 512u
+/* Set in the environment of the privileged copy we exec, so that a copy
+ * that lacks the capability after all never execs itself again. */
+#define REEXEC_ENV "VSOCK_PROXY_REEXEC"
 
 #define RELAY_CHUNK (256 * 1024)
 #define RELAY_PIPE_SIZE (1024 * 1024)
@@ -129,10 +141,119 @@ static int connect_error(const struct vp_target *t, int err)
     return errorf(err, "cannot connect to %s", what);
 }
 
-/* Connects with an optional deadline. Returns the connected (blocking) fd or
- * -1 after printing the reason. */
-static int connect_target(const struct vp_target *t, int64_t deadline)
+/* ---- privileged source ports -------------------------------------------- */
+
+static int vsock_socket(void)
 {
+    return socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
+/* Whether CAP_NET_BIND_SERVICE is in our permitted set. */
+static bool may_bind_reserved(void)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    if (syscall(SYS_capget, &h, d) < 0)
+        return false;
+    return (d[CAP_TO_INDEX(CAP_NET_BIND_SERVICE)].permitted & CAP_TO_MASK(CAP_NET_BIND_SERVICE)) !=
+           0;
+}
+
+/* Lets go of every capability, for good (an ordinary user's copy given
+ * cap_net_bind_service is then that user again).  Returns 0 or -errno. */
+static int drop_capabilities(void)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (syscall(SYS_capset, &h, d) < 0)
+        return -errno;
+    if (syscall(SYS_capget, &h, d) < 0)
+        return -errno;
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+        if (d[i].permitted != 0 || d[i].effective != 0 || d[i].inheritable != 0)
+            return -EPERM;
+    return 0;
+}
+
+/* A vsock socket bound to a free reserved port, highest first.  Returns
+ * the socket, or -1 when none could be had (no capability after all, as
+ * in a user namespace, or every port in use: said on stderr), and the
+ * connection then comes from an ordinary port. */
+static int bind_reserved(void)
+{
+    VS_CLEANUP_CLOSE int fd = vsock_socket();
+    if (fd < 0)
+        return -1; /* connect_target() says why */
+    for (unsigned port = RESERVED_PORT_HIGH; port >= RESERVED_PORT_LOW; port--) {
+        struct sockaddr_vm a = {
+            .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+            return VS_TAKE_FD(fd);
+        if (errno == EACCES || errno == EPERM)
+            return -1;
+        if (errno != EADDRINUSE)
+            return errorf(errno, "warning: cannot bind a reserved vsock port");
+    }
+    errorf(0,
+           "warning: every reserved vsock port (%u-%u) is in use: connecting from an "
+           "unprivileged one",
+           RESERVED_PORT_LOW, RESERVED_PORT_HIGH);
+    return -1;
+}
+
+/* An ordinary user without the capability: the packages' privileged copy
+ * (VP_PRIVILEGED_PROXY, runnable by group vsock-ssh only) does the work
+ * instead, where this user may run it.  Returns only if it cannot. */
+static void exec_privileged_copy(char **argv)
+{
+#ifdef VP_PRIVILEGED_PROXY
+    if (getenv(REEXEC_ENV) != NULL || access(VP_PRIVILEGED_PROXY, X_OK) != 0)
+        return;
+    char *argv0 = argv[0];
+    argv[0] = (char *)VP_PRIVILEGED_PROXY; /* what ps shows is what runs */
+    if (setenv(REEXEC_ENV, "1", 1) == 0)
+        execv(VP_PRIVILEGED_PROXY, argv);
+    argv[0] = argv0;
+    unsetenv(REEXEC_ENV);
+#else
+    (void)argv;
+#endif
+}
+
+/* For a target that may be vsock (a CID, or a name that may resolve to
+ * one): a socket bound to a reserved port if this process may bind one,
+ * else -1.  Then, whatever happened, an ordinary user's process holds no
+ * capability any more: nothing after this (names files, libvirt, the
+ * relay) runs privileged.  Returns -2 when the capabilities could not be
+ * dropped (said on stderr). */
+static int privileged_source(const struct vp_target *t, char **argv)
+{
+    int fd = -1;
+    bool maybe_vsock = t->kind == VP_TARGET_VSOCK || t->kind == VP_TARGET_NAME;
+    if (maybe_vsock && getenv(VS_NO_VSOCK_ENV) == NULL) {
+        if (!may_bind_reserved())
+            exec_privileged_copy(argv);
+        else
+            fd = bind_reserved();
+    }
+    if (getuid() != 0) {
+        int r = drop_capabilities();
+        if (r < 0) {
+            vs_close(fd);
+            errorf(-r, "cannot drop capabilities");
+            return -2;
+        }
+    }
+    return fd;
+}
+
+/* Connects with an optional deadline; a vsock target through bound_fd
+ * when it is >= 0 (a socket bound to a reserved port, taken over).
+ * Returns the connected (blocking) fd or -1 after printing the reason. */
+static int connect_target(const struct vp_target *t, int bound_fd, int64_t deadline)
+{
+    VS_CLEANUP_CLOSE int bound = bound_fd;
     VS_CLEANUP_CLOSE int fd = -1;
     union {
         struct sockaddr sa;
@@ -147,7 +268,7 @@ static int connect_target(const struct vp_target *t, int64_t deadline)
         if (getenv(VS_NO_VSOCK_ENV) != NULL)
             return errorf(0, "refusing to open AF_VSOCK to CID %u port %u: %s is set", t->cid,
                           t->port, VS_NO_VSOCK_ENV);
-        fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = bound >= 0 ? VS_TAKE_FD(bound) : vsock_socket();
         if (fd < 0 && (errno == EAFNOSUPPORT || errno == EINVAL))
             return errorf(0, "this kernel has no vsock support (on a host load vhost_vsock, in a "
                              "guest the virtio vsock transport)");
@@ -440,6 +561,10 @@ int main(int argc, char **argv)
                argv[optind + 1] ? argv[optind + 1] : "", why);
         return 2;
     }
+    /* Before any file is read: the reserved port, then no capability. */
+    VS_CLEANUP_CLOSE int bound = privileged_source(&target, argv);
+    if (bound == -2)
+        return 1;
     if (target.kind == VP_TARGET_NAME) {
         /* A port in the names file stands in for ssh's default 22; any
          * other port on the command line (ssh -p) wins over it. */
@@ -455,7 +580,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int64_t deadline = timeout > 0 ? vs_now_ms() + (int64_t)timeout * 1000 : -1;
-    VS_CLEANUP_CLOSE int fd = connect_target(&target, deadline);
+    VS_CLEANUP_CLOSE int fd = connect_target(&target, VS_TAKE_FD(bound), deadline);
     if (fd < 0)
         return 1;
     if (target.kind == VP_TARGET_VSOCK_MUX && mux_handshake(fd, &target, deadline) < 0)

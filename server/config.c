@@ -270,6 +270,30 @@ static int kw_permit_root_login(struct parse_ctx *p, char *value)
     return 0;
 }
 
+/* One AllowPeers CID entry: CID, host or local, then ":any" to admit any
+ * source port.  Returns 0 or -EINVAL. */
+static int parse_peer_cid(const char *tok, uint32_t *cid, bool *any_port)
+{
+    char word[16];
+    const char *colon = strchr(tok, ':');
+    size_t len = colon ? (size_t)(colon - tok) : strlen(tok);
+
+    if (len >= sizeof(word) || (colon != NULL && strcasecmp(colon + 1, "any") != 0))
+        return -EINVAL;
+    memcpy(word, tok, len);
+    word[len] = '\0';
+    *any_port = colon != NULL;
+    if (strcasecmp(word, "host") == 0)
+        *cid = VS_VMADDR_CID_HOST;
+    else if (strcasecmp(word, "local") == 0)
+        *cid = VS_VMADDR_CID_LOCAL;
+    else if (strcasecmp(word, "any") == 0)
+        *cid = VS_VMADDR_CID_ANY;
+    else if (vs_parse_u32(word, UINT32_MAX - 1, cid) < 0)
+        return -EINVAL;
+    return 0;
+}
+
 static int kw_allow_peers(struct parse_ctx *p, char *value)
 {
     struct vs_config *c = p->c;
@@ -284,10 +308,7 @@ static int kw_allow_peers(struct parse_ctx *p, char *value)
         return 0;
     for (int i = 0; i < k; i++) {
         uint32_t cid;
-        if (strcasecmp(tok[i], "any") == 0) {
-            c->allow_peers_any = true;
-            continue;
-        }
+        bool any_port;
         if (strncasecmp(tok[i], "unix:", 5) == 0) {
             uint32_t uid;
             if (strcasecmp(tok[i] + 5, "any") == 0) {
@@ -302,16 +323,19 @@ static int kw_allow_peers(struct parse_ctx *p, char *value)
             c->allow_unix_uids[c->n_allow_unix_uids++] = uid;
             continue;
         }
-        if (strcasecmp(tok[i], "host") == 0)
-            cid = VS_VMADDR_CID_HOST;
-        else if (strcasecmp(tok[i], "local") == 0)
-            cid = VS_VMADDR_CID_LOCAL;
-        else if (vs_parse_u32(tok[i], UINT32_MAX - 1, &cid) < 0)
-            return fail(p, "AllowPeers: '%s': expected a CID number, host, local, any or unix:UID",
+        if (parse_peer_cid(tok[i], &cid, &any_port) < 0)
+            return fail(p,
+                        "AllowPeers: '%s': expected a CID number, host, local or any, each "
+                        "optionally followed by :any (any source port), or unix:UID",
                         tok[i]);
+        if (cid == VS_VMADDR_CID_ANY) {
+            c->allow_peers_any = true;
+            c->allow_peers_any_port |= any_port;
+            continue;
+        }
         if (c->n_allow_peers >= VS_MAX_PEERS)
             return fail(p, "AllowPeers: too many values (at most %d)", VS_MAX_PEERS);
-        c->allow_peers[c->n_allow_peers++] = cid;
+        c->allow_peers[c->n_allow_peers++] = (struct vs_allow_peer){cid, any_port};
     }
     return 0;
 }
@@ -703,10 +727,13 @@ void vs_config_free(struct vs_config *c)
 
 /* ---- Match blocks ------------------------------------------------------- */
 
-/* Keywords a Match block may set: those that restrict a user's session. */
+/* Keywords a Match block may set: who may log in, and what restricts a
+ * user's session. */
 static const char *const match_keywords[] = {
-    "AllowAgentForwarding", "AllowTcpForwarding", "ChrootDirectory", "ForceCommand",
-    "GatewayPorts",         "PermitListen",       "PermitOpen",      "PermitTTY",
+    "AllowAgentForwarding", "AllowTcpForwarding", "AllowUsers",
+    "ChrootDirectory",      "DenyUsers",          "ForceCommand",
+    "GatewayPorts",         "PermitListen",       "PermitOpen",
+    "PermitRootLogin",      "PermitTTY",
 };
 
 /* "Match User a,b Group g Peer 2,unix:0" or "Match All". */
@@ -789,19 +816,19 @@ static int add_match_line(struct parse_ctx *p, const char *kw, const char *line)
     return 0;
 }
 
-/* A comma-separated pattern list: true if name matches a pattern and no
- * negated one ("!pattern"). */
-static bool match_list(const char *list, const char *name)
+int vs_pattern_list_match(const char *list, const char *const *names, unsigned n)
 {
     char copy[VS_CONFIG_MAX_LINE], *save;
-    bool yes = false;
+    int yes = 0;
     snprintf(copy, sizeof(copy), "%s", list);
     for (char *pat = strtok_r(copy, ",", &save); pat != NULL; pat = strtok_r(NULL, ",", &save)) {
         bool neg = pat[0] == '!';
-        if (fnmatch(neg ? pat + 1 : pat, name, 0) == 0) {
+        for (unsigned i = 0; i < n; i++) {
+            if (fnmatch(neg ? pat + 1 : pat, names[i], 0) != 0)
+                continue;
             if (neg)
-                return false;
-            yes = true;
+                return 0;
+            yes = 1;
         }
     }
     return yes;
@@ -809,19 +836,32 @@ static bool match_list(const char *list, const char *name)
 
 static bool match_applies(const struct vs_match *m, const struct vs_match_ctx *ctx)
 {
-    if (m->users != NULL && !match_list(m->users, ctx->user))
+    if (m->users != NULL && !vs_pattern_list_match(m->users, &ctx->user, 1))
         return false;
-    if (m->peers != NULL && !match_list(m->peers, ctx->peer))
+    if (m->peers != NULL && !vs_pattern_list_match(m->peers, ctx->peers, ctx->n_peers))
         return false;
-    if (m->groups != NULL) {
-        bool any = false;
-        for (unsigned i = 0; i < ctx->n_groups && !any; i++)
-            any = match_list(m->groups, ctx->groups[i]);
-        if (!any)
-            return false;
-    }
+    if (m->groups != NULL &&
+        !vs_pattern_list_match(m->groups, (const char *const *)ctx->groups, ctx->n_groups))
+        return false;
     return true;
 }
+
+bool vs_config_uses_groups(const struct vs_config *c)
+{
+    for (unsigned i = 0; i < c->n_matches; i++)
+        if (c->matches[i].groups != NULL)
+            return true;
+    return false;
+}
+
+/* A list the blocks set replaces base's. */
+#define TAKE_LIST(out, scratch, field, n_field)                                                    \
+    do {                                                                                           \
+        if ((scratch)->n_field > 0) {                                                              \
+            memcpy((out)->field, (scratch)->field, sizeof((out)->field));                          \
+            (out)->n_field = (scratch)->n_field;                                                   \
+        }                                                                                          \
+    } while (0)
 
 int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx,
                     struct vs_config *out, struct vs_config *scratch)
@@ -834,9 +874,12 @@ int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx
         const struct vs_match *m = &base->matches[i];
         if (!match_applies(m, ctx))
             continue;
+        /* Each block a source of its own: a later block never adds to a
+         * list an earlier one set. */
+        enum vs_config_source src = (enum vs_config_source)(VS_SRC_MATCH + i);
         for (unsigned j = 0; j < m->n_lines; j++)
-            if (vs_config_apply_line(scratch, m->lines[j], VS_SRC_CMDLINE, "Match", m->lineno[j],
-                                     err, sizeof(err)) < 0)
+            if (vs_config_apply_line(scratch, m->lines[j], src, "Match", m->lineno[j], err,
+                                     sizeof(err)) < 0)
                 r = -EINVAL;
     }
     /* A copy of base with what the blocks set on top; it borrows. */
@@ -848,20 +891,18 @@ int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx
         out->chroot_directory = scratch->chroot_directory;
     if (scratch->permit_tty >= 0)
         out->permit_tty = scratch->permit_tty;
+    if (scratch->permit_root_login >= 0)
+        out->permit_root_login = scratch->permit_root_login;
     if (scratch->allow_tcp_forwarding >= 0)
         out->allow_tcp_forwarding = scratch->allow_tcp_forwarding;
     if (scratch->allow_agent_forwarding >= 0)
         out->allow_agent_forwarding = scratch->allow_agent_forwarding;
     if (scratch->gateway_ports >= 0)
         out->gateway_ports = scratch->gateway_ports;
-    if (scratch->n_permit_open > 0) {
-        memcpy(out->permit_open, scratch->permit_open, sizeof(out->permit_open));
-        out->n_permit_open = scratch->n_permit_open;
-    }
-    if (scratch->n_permit_listen > 0) {
-        memcpy(out->permit_listen, scratch->permit_listen, sizeof(out->permit_listen));
-        out->n_permit_listen = scratch->n_permit_listen;
-    }
+    TAKE_LIST(out, scratch, permit_open, n_permit_open);
+    TAKE_LIST(out, scratch, permit_listen, n_permit_listen);
+    TAKE_LIST(out, scratch, allow_users, n_allow_users);
+    TAKE_LIST(out, scratch, deny_users, n_deny_users);
     return r;
 }
 
@@ -1011,7 +1052,7 @@ void vs_config_finish(struct vs_config *c)
     if (c->permit_root_login < 0)
         c->permit_root_login = 1;
     if (c->n_allow_peers == 0 && !c->allow_peers_any) {
-        c->allow_peers[c->n_allow_peers++] = VS_VMADDR_CID_HOST;
+        c->allow_peers[c->n_allow_peers++] = (struct vs_allow_peer){VS_VMADDR_CID_HOST, false};
         c->allow_peers_default = true;
     }
     if (c->n_accept_env == 0 && c->list_source[L_ACCEPT_ENV] == VS_SRC_NONE) {
@@ -1087,14 +1128,18 @@ void vs_config_dump(const struct vs_config *c, FILE *out)
     fprintf(out, "permitrootlogin %s\n", c->permit_root_login ? "yes" : "no");
     fprintf(out, "allowpeers");
     if (c->allow_peers_any)
-        fprintf(out, " any");
+        fprintf(out, " any%s", c->allow_peers_any_port ? ":any" : "");
     for (unsigned i = 0; i < c->n_allow_peers; i++)
-        fprintf(out, " %u", c->allow_peers[i]);
+        fprintf(out, " %u%s", c->allow_peers[i].cid, c->allow_peers[i].any_port ? ":any" : "");
     if (c->allow_unix_any)
         fprintf(out, " unix:any");
     for (unsigned i = 0; i < c->n_allow_unix_uids; i++)
         fprintf(out, " unix:%u", c->allow_unix_uids[i]);
     fputc('\n', out);
+    fprintf(out,
+            "# allowpeers: a CID without :any admits only privileged processes of that "
+            "peer (a vsock source port <= %u)\n",
+            VS_LAST_RESERVED_PORT);
     dump_list(out, "acceptenv", c->accept_env, c->n_accept_env);
     for (unsigned i = 0; i < c->n_subsystems; i++)
         fprintf(out, "subsystem %s %s\n", c->subsystems[i].name, c->subsystems[i].command);

@@ -38,6 +38,10 @@
 #define VS_VMADDR_CID_ANY UINT32_MAX
 #define VS_VMADDR_CID_LOCAL 1u
 #define VS_VMADDR_CID_HOST 2u
+/* Linux's LAST_RESERVED_PORT: binding a vsock port at or below it takes
+ * CAP_NET_BIND_SERVICE in the initial user namespace (a peer's host
+ * kernel enforces it, and fills in the source port we see). */
+#define VS_LAST_RESERVED_PORT 1023u
 
 /* Directions of AllowTcpForwarding and AllowStreamLocalForwarding. */
 enum { VS_FWD_NONE = 0, VS_FWD_LOCAL = 1, VS_FWD_REMOTE = 2, VS_FWD_ALL = 3 };
@@ -69,12 +73,20 @@ struct vs_match {
     unsigned n_lines;
 };
 
-/* What a Match block is matched against. */
+/* What a Match block is matched against (built by vs_match_ctx_build(),
+ * match.h).  The peer has several names, and a criterion holds when a
+ * pattern matches one of them and no negated pattern matches any of them,
+ * as OpenSSH's Match Group has it for the account's groups. */
+#define VS_MATCH_PEER_NAMES 2
 struct vs_match_ctx {
     const char *user;
-    char *const *groups; /* the account's group names */
+    char **groups; /* the account's group names */
     unsigned n_groups;
-    const char *peer; /* "2" (a vsock CID) or "unix:UID" */
+    /* A vsock peer: its CID ("2") and "CID:privileged" (a reserved source
+     * port) or "CID:unprivileged"; a Unix-socket peer: "unix:UID". */
+    const char *peers[VS_MATCH_PEER_NAMES];
+    unsigned n_peers;
+    void *storage; /* what the names point into (match.c) */
 };
 
 struct vs_subsystem {
@@ -92,9 +104,14 @@ struct vs_config {
     char *deny_users[VS_MAX_PATTERNS];
     unsigned n_deny_users;
     int permit_root_login; /* -1 unset, 0 no, 1 yes */
-    bool allow_peers_any;
-    uint32_t allow_peers[VS_MAX_PEERS];
+    /* AllowPeers: CIDs, each from a reserved source port only (a
+     * privileged process) unless written CID:any. */
+    struct vs_allow_peer {
+        uint32_t cid;
+        bool any_port;
+    } allow_peers[VS_MAX_PEERS];
     unsigned n_allow_peers;
+    bool allow_peers_any, allow_peers_any_port; /* "any", "any:any" */
     bool allow_peers_default; /* the list is the default (the host), not written */
     /* Unix-socket peers that may log in as any account: unix:UID, unix:any. */
     bool allow_unix_any;
@@ -131,13 +148,17 @@ struct vs_config {
     unsigned n_matches;
     bool in_match; /* while parsing: lines go to the last Match block */
 
-    /* Which source set each list keyword, so that a later source (the file)
-     * does not add to a list an earlier one (the command line) already set. */
+    /* Which source set each list keyword, so that a later source (the file,
+     * a later Match block) does not add to a list an earlier one (the
+     * command line, an earlier block) already set. */
     unsigned char list_source[16];
 };
 
-/* Sources, in order of precedence: the earliest to set a value wins. */
-enum vs_config_source { VS_SRC_NONE = 0, VS_SRC_CMDLINE = 1, VS_SRC_FILE = 2 };
+/* Sources, in order of precedence: the earliest to set a value wins.  The
+ * Match blocks that apply to a connection are sources of their own, block
+ * i being VS_SRC_MATCH + i, so a list one block set is never added to by
+ * a later block (sshd's rule: the first obtained value wins). */
+enum vs_config_source { VS_SRC_NONE = 0, VS_SRC_CMDLINE = 1, VS_SRC_FILE = 2, VS_SRC_MATCH = 3 };
 
 void vs_config_init(struct vs_config *c);
 void vs_config_free(struct vs_config *c);
@@ -165,6 +186,15 @@ int vs_config_load_file(struct vs_config *c, const char *path, char *err, size_t
  * -EINVAL (a block's line failed, which -t has already reported). */
 int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx,
                     struct vs_config *out, struct vs_config *scratch);
+
+/* Whether any Match block has a Group criterion (only then are the
+ * account's groups worth reading). */
+bool vs_config_uses_groups(const struct vs_config *c);
+
+/* A comma-separated pattern list (fnmatch(3) globs, "!" negates) against a
+ * set of names: 1 when some pattern matches some name and no negated
+ * pattern matches any, else 0 (OpenSSH's rule for groups). */
+int vs_pattern_list_match(const char *list, const char *const *names, unsigned n);
 
 /* Fills every unset field with its default. */
 void vs_config_finish(struct vs_config *c);

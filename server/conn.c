@@ -17,27 +17,32 @@
 #include "fdutil.h"
 #include "forward.h"
 #include "log.h"
+#include "match.h"
 #include "session.h"
 #include "signals.h"
 #include "util.h"
 
-/* Applies the Match blocks that this user and peer match: c->cfg becomes
- * the connection's own configuration.  Returns 0 or a negative errno. */
+/* Applies the Match blocks that this user and peer match, always on top of
+ * the server's configuration (a refused attempt's user must not leave its
+ * blocks behind for the next): c->cfg becomes the connection's own
+ * configuration.  Returns 0 or a negative errno: a user whose groups cannot
+ * all be read is refused, since a Group criterion (negated ones too) would
+ * be decided without them. */
 static int apply_match(struct vs_conn *c, const struct vs_user *u)
 {
-    char *names[256], peer[32];
-
-    if (c->cfg->n_matches == 0)
+    if (c->have_match) {
+        vs_config_free(&c->match_vals);
+        c->have_match = false;
+    }
+    c->cfg = c->base;
+    if (c->base->n_matches == 0)
         return 0;
-    unsigned n = vs_user_group_names(u, names, VS_ARRAY_SIZE(names));
-    if (c->peer.kind == VS_PEER_VSOCK)
-        snprintf(peer, sizeof(peer), "%u", c->peer.cid);
-    else
-        snprintf(peer, sizeof(peer), "unix:%ld", (long)c->peer.uid);
-    struct vs_match_ctx ctx = {.user = u->name, .groups = names, .n_groups = n, .peer = peer};
-    int r = vs_config_match(c->cfg, &ctx, &c->matched, &c->match_vals);
-    for (unsigned i = 0; i < n; i++)
-        free(names[i]);
+    struct vs_match_ctx ctx;
+    int r = vs_match_ctx_build(&ctx, u, &c->peer, vs_config_uses_groups(c->base));
+    if (r < 0)
+        return r;
+    r = vs_config_match(c->base, &ctx, &c->matched, &c->match_vals);
+    vs_match_ctx_free(&ctx);
     c->have_match = true;
     c->cfg = &c->matched;
     return r;
@@ -105,20 +110,15 @@ static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
     }
 }
 
-/* As root, after the account checks: Match blocks, the PAM session and its
+/* As root, after the account checks: the PAM session and its
  * monitor (login.h), then in the connection's own process PAM's
  * credentials, ChrootDirectory, and the privilege drop.  Returns 0, or a
  * negative errno with the connection marked dead (logged). */
 static int become_user(struct vs_conn *c, struct vs_user *u, const char *name)
 {
     char why[512] = "";
-    int r = apply_match(c, u);
-    if (r < 0) {
-        log_info("refused user %s: its Match settings cannot be applied", name);
-        return r;
-    }
     int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
-    r = vs_login_open(&c->login, u, close_fds, why, sizeof(why));
+    int r = vs_login_open(&c->login, u, close_fds, why, sizeof(why));
     if (r < 0) {
         log_error("refused user %s: cannot open the login session: %s", name, why);
         return r;
@@ -161,9 +161,26 @@ static bool auth_none(struct vs_conn *c, const char *user)
     vs_printable(name, sizeof(name), user);
     if (c->authenticated)
         return strcmp(user, c->user.name) == 0;
+    if (c->refusal != NULL) {
+        /* Admitted only to be told why it may not log in (peer.h). */
+        log_info("refused user %s: %s", name, c->refusal);
+        refusal_banner(c, name, c->refusal);
+        c->dead = true;
+        return false;
+    }
     int r = vs_user_lookup(user, &u);
     if (r < 0) {
         log_info("refused user %s: %s", name, r == -ENOENT ? "no such user" : strerror(-r));
+        return false;
+    }
+    /* The connection's own configuration first: Match may restrict who
+     * logs in (AllowUsers, DenyUsers, PermitRootLogin by Peer, say). */
+    r = apply_match(c, &u);
+    if (r < 0) {
+        log_info("refused user %s: %s", name,
+                 r == -EINVAL ? "its Match settings cannot be applied"
+                              : "its groups cannot be read, so Match Group cannot be decided");
+        vs_user_free(&u);
         return false;
     }
     if (!vs_peer_may_become(c->cfg, &c->peer, u.uid, &why)) {
@@ -454,7 +471,9 @@ static int event_loop(struct vs_conn *c)
 int vs_conn_run(const struct vs_conn_params *p)
 {
     struct vs_conn c = {
+        .base = p->cfg,
         .cfg = p->cfg,
+        .refusal = p->refusal,
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
         .login = {.monitor_fd = -1},

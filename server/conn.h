@@ -27,14 +27,16 @@ struct vs_session;
 struct vs_fwd;
 
 struct vs_conn {
-    const struct vs_config *cfg; /* after authentication: with Match applied */
-    struct vs_config matched;    /* that configuration (it borrows) */
-    struct vs_config match_vals; /* the values Match blocks set; owned */
+    const struct vs_config *base; /* the server's configuration */
+    const struct vs_config *cfg;  /* once the user is known: with Match applied */
+    struct vs_config matched;     /* that configuration (it borrows) */
+    struct vs_config match_vals;  /* the values Match blocks set; owned */
     bool have_match;
     ssh_session ssh;
     ssh_event event;
     struct vs_peer peer;
     char peer_str[64];
+    const char *refusal; /* admitted only to be refused with this (vs_peer_check) */
     char login_host[40]; /* "vsock:CID": PAM_RHOST, utmp's host */
     char ssh_connection[128], ssh_client[96];
     struct vs_user user;
@@ -58,6 +60,10 @@ struct vs_conn_params {
     int fd; /* the accepted socket; owned from here on */
     struct vs_peer peer;
     int auth_notify_fd; /* written and closed once authenticated; -1 for none */
+    /* NULL, or why every login is refused: a peer whose only fault is
+     * something the client should be told (vs_peer_check's VS_PEER_EXPLAIN),
+     * static. */
+    const char *refusal;
 };
 
 /* Runs the connection to its end. Returns 0, or a negative errno when it

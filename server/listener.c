@@ -189,9 +189,10 @@ static void handle_connection(struct listener_state *st, int fd)
     const struct vs_config *c = st->p->cfg;
     struct vs_peer peer;
     struct conn_proc ch = {.startup_fd = -1};
+    const char *refusal;
     int startup[2];
 
-    if (vs_peer_admit(c, fd, &peer, ch.peer, sizeof(ch.peer)) < 0) {
+    if (vs_peer_admit(c, fd, &peer, ch.peer, sizeof(ch.peer), &refusal) < 0) {
         vs_close(fd);
         return;
     }
@@ -226,8 +227,12 @@ static void handle_connection(struct listener_state *st, int fd)
         vs_close(startup[0]);
         if (vs_signals_init() < 0)
             _exit(1);
-        struct vs_conn_params cp = {
-            .cfg = c, .bind = *st->p->bind, .fd = fd, .peer = peer, .auth_notify_fd = startup[1]};
+        struct vs_conn_params cp = {.cfg = c,
+                                    .bind = *st->p->bind,
+                                    .fd = fd,
+                                    .peer = peer,
+                                    .refusal = refusal,
+                                    .auth_notify_fd = startup[1]};
         int rc = vs_conn_run(&cp) < 0 ? 1 : 0;
 #ifdef VS_SANITIZE
         exit(rc); /* let LeakSanitizer check the connection process too */

@@ -19,6 +19,8 @@
 #include "login.h"
 #include "listener.h"
 #include "log.h"
+#include "match.h"
+#include "peer.h"
 #include "signals.h"
 #include "user.h"
 #include "util.h"
@@ -297,7 +299,7 @@ static int daemonize(void)
  * and admits its peer; returns the connection's fd, or a negative errno
  * (logged).  This comes before the host key is loaded: a refused peer
  * (a flood from inside the guest, say) costs no more than this. */
-static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer)
+static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer, const char **refusal)
 {
     char peer_str[64];
     int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -311,7 +313,7 @@ static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer)
         dup2(null, STDOUT_FILENO);
         vs_close(null);
     }
-    int r = vs_peer_admit(cfg, fd, peer, peer_str, sizeof(peer_str));
+    int r = vs_peer_admit(cfg, fd, peer, peer_str, sizeof(peer_str), refusal);
     if (r < 0) {
         vs_close(fd);
         return r;
@@ -319,19 +321,53 @@ static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer)
     return fd;
 }
 
+/* The peer of -C peer=PEER: CID (a privileged process of it, from port
+ * VS_LAST_RESERVED_PORT), CID:PORT, or unix:UID.  Returns 0 or -EINVAL. */
+static int parse_peer_spec(const char *spec, struct vs_peer *out)
+{
+    uint32_t a, b = VS_LAST_RESERVED_PORT;
+    char first[16];
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+
+    if (n >= sizeof(first))
+        return -EINVAL;
+    memcpy(first, spec, n);
+    first[n] = '\0';
+    if (strcmp(first, "unix") == 0) {
+        if (colon == NULL || vs_parse_u32(colon + 1, UINT32_MAX - 1, &a) < 0)
+            return -EINVAL;
+        *out = (struct vs_peer){.kind = VS_PEER_UNIX, .uid = (uid_t)a, .pid = -1};
+        return 0;
+    }
+    if (vs_parse_u32(first, UINT32_MAX - 1, &a) < 0 ||
+        (colon != NULL && vs_parse_u32(colon + 1, UINT32_MAX - 1, &b) < 0))
+        return -EINVAL;
+    *out = (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = a, .port = b, .local_port = 22};
+    return 0;
+}
+
 /* -T -C user=NAME,peer=PEER: the configuration a connection of that user
- * from that peer (a CID, or unix:UID) gets, with Match applied, as sshd -T
- * -C prints it.  Returns the exit status. */
+ * from that peer gets, with Match applied, as sshd -T -C prints it; first
+ * whether AllowPeers admits that peer at all.  Returns the exit status. */
 static int dump_matched(const struct vs_config *cfg, const char *spec)
 {
-    char copy[512], *save, user[256] = "", peer[64] = "2";
+    char copy[512], *save, user[256] = "";
+    struct vs_peer peer = {.kind = VS_PEER_VSOCK,
+                           .cid = VS_VMADDR_CID_HOST,
+                           .port = VS_LAST_RESERVED_PORT,
+                           .local_port = 22};
     snprintf(copy, sizeof(copy), "%s", spec);
     for (char *kv = strtok_r(copy, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
-        if (strncmp(kv, "user=", 5) == 0)
+        if (strncmp(kv, "user=", 5) == 0) {
             snprintf(user, sizeof(user), "%s", kv + 5);
-        else if (strncmp(kv, "peer=", 5) == 0)
-            snprintf(peer, sizeof(peer), "%s", kv + 5);
-        else {
+        } else if (strncmp(kv, "peer=", 5) == 0) {
+            if (parse_peer_spec(kv + 5, &peer) < 0) {
+                fprintf(stderr, "vsock-sshd: -C: '%s': expected peer=CID, CID:PORT or unix:UID\n",
+                        kv);
+                return 1;
+            }
+        } else {
             fprintf(stderr, "vsock-sshd: -C: '%s': expected user=NAME or peer=PEER\n", kv);
             return 1;
         }
@@ -341,15 +377,32 @@ static int dump_matched(const struct vs_config *cfg, const char *spec)
         fprintf(stderr, "vsock-sshd: -C: no such user '%s'\n", user);
         return 1;
     }
-    char *groups[256];
-    unsigned n = vs_user_group_names(&u, groups, VS_ARRAY_SIZE(groups));
-    struct vs_match_ctx ctx = {.user = u.name, .groups = groups, .n_groups = n, .peer = peer};
+    /* Our own CID is unknown here: say the guest's is 3, as a peer the
+     * host would see. */
+    peer.local_cid = peer.cid == 3 ? 4 : 3;
+    const char *why = NULL;
+    switch (vs_peer_check(cfg, &peer, &why)) {
+    case VS_PEER_ADMIT:
+        printf("# peer: admitted\n");
+        break;
+    case VS_PEER_EXPLAIN:
+    case VS_PEER_REFUSE:
+        printf("# peer: refused: %s\n", why);
+        break;
+    }
+    struct vs_match_ctx ctx;
+    int r = vs_match_ctx_build(&ctx, &u, &peer, vs_config_uses_groups(cfg));
+    if (r < 0) {
+        fprintf(stderr, "vsock-sshd: -C: the groups of '%s' cannot be read: %s\n", user,
+                strerror(-r));
+        vs_user_free(&u);
+        return 1;
+    }
     struct vs_config matched, vals;
-    int r = vs_config_match(cfg, &ctx, &matched, &vals);
+    r = vs_config_match(cfg, &ctx, &matched, &vals);
     vs_config_dump(&matched, stdout);
     vs_config_free(&vals);
-    for (unsigned i = 0; i < n; i++)
-        free(groups[i]);
+    vs_match_ctx_free(&ctx);
     vs_user_free(&u);
     return r < 0 ? 1 : 0;
 }
@@ -450,8 +503,9 @@ int main(int argc, char **argv)
     ssh_init();
 
     struct vs_peer peer;
+    const char *refusal = NULL;
     int inetd_fd = -1;
-    if (o.inetd && !o.test && (inetd_fd = inetd_admit(&cfg, &peer)) < 0) {
+    if (o.inetd && !o.test && (inetd_fd = inetd_admit(&cfg, &peer, &refusal)) < 0) {
         r = 1;
         goto out_ssh;
     }
@@ -469,8 +523,12 @@ int main(int argc, char **argv)
         goto out_ssh;
     }
     if (o.inetd) {
-        struct vs_conn_params cp = {
-            .cfg = &cfg, .bind = bind, .fd = inetd_fd, .peer = peer, .auth_notify_fd = -1};
+        struct vs_conn_params cp = {.cfg = &cfg,
+                                    .bind = bind,
+                                    .fd = inetd_fd,
+                                    .peer = peer,
+                                    .refusal = refusal,
+                                    .auth_notify_fd = -1};
         r = vs_conn_run(&cp) < 0 ? 1 : 0;
         goto out_ssh;
     }

@@ -43,13 +43,31 @@ int vs_peer_from_socket(int fd, struct vs_peer *out)
     return 0;
 }
 
-bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why)
+bool vs_peer_privileged(const struct vs_peer *peer)
+{
+    return peer->kind == VS_PEER_VSOCK && peer->port <= VS_LAST_RESERVED_PORT;
+}
+
+/* What the client of an unprivileged peer is told (one line, in the
+ * USERAUTH banner ssh prints). */
+#define WHY_UNPRIVILEGED_HOST                                                                      \
+    "this guest admits only privileged host processes (a vsock source port of 1023 or less): "     \
+    "on the host, connect as root or as a member of group vsock-ssh (sudo adduser $USER "          \
+    "vsock-ssh, then log in again), or let every host process in with 'AllowPeers host:any' "      \
+    "in the guest's /etc/vsock-ssh/vsock-sshd_config"
+#define WHY_UNPRIVILEGED                                                                           \
+    "this server admits this peer only from a privileged process (a vsock source port of 1023 "    \
+    "or less): connect as root or as a member of group vsock-ssh, or list the peer as CID:any "    \
+    "in AllowPeers"
+
+enum vs_peer_verdict vs_peer_check(const struct vs_config *c, const struct vs_peer *peer,
+                                   const char **why)
 {
     const char *dummy;
     if (why == NULL)
         why = &dummy;
     if (peer->kind == VS_PEER_UNIX)
-        return true; /* the socket's mode decides; the account, vs_peer_may_become() */
+        return VS_PEER_ADMIT; /* the socket's mode decides; the account, vs_peer_may_become() */
 
     /* From inside this machine: loopback (CID 1), our own CID, or any peer
      * when our side is CID 2, the host's: then we are the host of a nested
@@ -57,17 +75,42 @@ bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, cons
      * give any CID it likes. */
     bool local = peer->cid == VS_VMADDR_CID_LOCAL || peer->cid == peer->local_cid ||
                  peer->local_cid == VS_VMADDR_CID_HOST;
+    bool listed = false, any_port = false;
     for (unsigned i = 0; i < c->n_allow_peers; i++)
-        if (c->allow_peers[i] == peer->cid && !(local && c->allow_peers_default))
-            return true;
-    if (local) {
+        if (c->allow_peers[i].cid == peer->cid && !(local && c->allow_peers_default)) {
+            listed = true;
+            any_port |= c->allow_peers[i].any_port;
+        }
+    if (!listed && local) {
         *why = "connection from inside this machine (list its CID in AllowPeers to admit it)";
-        return false;
+        return VS_PEER_REFUSE;
     }
-    if (c->allow_peers_any)
-        return true;
-    *why = "CID not in AllowPeers";
-    return false;
+    if (!listed && !c->allow_peers_any) {
+        *why = "CID not in AllowPeers";
+        return VS_PEER_REFUSE;
+    }
+    if (!listed)
+        any_port = c->allow_peers_any_port;
+    if (!any_port && !vs_peer_privileged(peer)) {
+        *why = peer->cid == VS_VMADDR_CID_HOST && !local ? WHY_UNPRIVILEGED_HOST : WHY_UNPRIVILEGED;
+        return VS_PEER_EXPLAIN;
+    }
+    return VS_PEER_ADMIT;
+}
+
+unsigned vs_peer_match_names(const struct vs_peer *peer, char buf[][32], const char **names)
+{
+    if (peer->kind == VS_PEER_UNIX) {
+        snprintf(buf[0], 32, "unix:%ld", peer->uid == (uid_t)-1 ? -1L : (long)peer->uid);
+        names[0] = buf[0];
+        return 1;
+    }
+    snprintf(buf[0], 32, "%u", peer->cid);
+    snprintf(buf[1], 32, "%u:%s", peer->cid,
+             vs_peer_privileged(peer) ? "privileged" : "unprivileged");
+    names[0] = buf[0];
+    names[1] = buf[1];
+    return 2;
 }
 
 void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len)
@@ -103,7 +146,7 @@ bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, u
 }
 
 int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char *name,
-                  size_t namelen)
+                  size_t namelen, const char **refusal)
 {
     const char *why = NULL;
     int r = vs_peer_from_socket(fd, peer);
@@ -112,11 +155,18 @@ int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char 
     if (r < 0)
         return log_error_errno(r, "Cannot identify a connection's peer");
     vs_peer_format(peer, name, namelen);
-    if (!vs_peer_allowed(c, peer, &why)) {
-        log_info("refused connection from %s: %s", name, why);
-        return -EPERM;
+    *refusal = NULL;
+    switch (vs_peer_check(c, peer, &why)) {
+    case VS_PEER_ADMIT:
+        return 0;
+    case VS_PEER_EXPLAIN:
+        *refusal = why;
+        return 0;
+    case VS_PEER_REFUSE:
+        break;
     }
-    return 0;
+    log_info("refused connection from %s: %s", name, why);
+    return -EPERM;
 }
 
 void vs_peer_env(const struct vs_peer *p, char *connection, size_t clen, char *client, size_t cllen)

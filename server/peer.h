@@ -22,14 +22,31 @@ struct vs_peer {
     pid_t pid;
 };
 
-/* Returns true if the peer may connect. A vsock peer is the host (CID 2) by
- * default; a connection from inside this guest (CID 1, our own CID, or any
- * peer when our own CID is 2, as for a nested VM made inside the guest) is
- * admitted only when that CID is listed explicitly, never by "any" or the
- * default. A Unix socket peer is admitted (the socket's file mode bounds who
- * connects; vs_peer_may_become() which account). *why gets a static reason
- * when refused. */
-bool vs_peer_allowed(const struct vs_config *c, const struct vs_peer *peer, const char **why);
+/* Whether a vsock peer is a privileged process: its source port is
+ * reserved (<= VS_LAST_RESERVED_PORT), which its kernel lets only
+ * CAP_NET_BIND_SERVICE bind.  False for Unix-socket peers. */
+bool vs_peer_privileged(const struct vs_peer *peer);
+
+enum vs_peer_verdict {
+    VS_PEER_ADMIT,
+    VS_PEER_REFUSE, /* closed at once */
+    /* A CID AllowPeers admits, from a source port it does not: the key
+     * exchange runs so that the client can be told why (one line) and
+     * what to do; every login is refused. */
+    VS_PEER_EXPLAIN,
+};
+
+/* AllowPeers' verdict on a peer.  A vsock peer is the host (CID 2) by
+ * default, and only a privileged process of it (a reserved source port)
+ * unless the entry says CID:any; a connection from inside this guest (CID
+ * 1, our own CID, or any peer when our own CID is 2, as for a nested VM
+ * made inside the guest) is admitted only when that CID is listed
+ * explicitly, never by "any" or the default. A Unix socket peer is
+ * admitted (the socket's file mode bounds who connects;
+ * vs_peer_may_become() which account). *why gets a static, printable
+ * reason unless admitted. */
+enum vs_peer_verdict vs_peer_check(const struct vs_config *c, const struct vs_peer *peer,
+                                   const char **why);
 
 /* Formats the peer for logs: "vsock:CID:PORT" or "unix:uid=U,pid=P". */
 void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len);
@@ -45,11 +62,18 @@ bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, u
 /* Describes a connected socket's peer (vsock or Unix). Returns 0 or -errno. */
 int vs_peer_from_socket(int fd, struct vs_peer *out);
 
-/* Identifies fd's peer and applies AllowPeers: returns 0 with *peer and its
- * log name in name, -EPERM when refused, or -errno when the peer cannot be
- * identified; either failure is logged. */
+/* Identifies fd's peer and applies AllowPeers: returns 0 with *peer, its
+ * log name in name and in *refusal NULL, or the reason every login of this
+ * connection is to be refused (VS_PEER_EXPLAIN); -EPERM when refused now,
+ * or -errno when the peer cannot be identified; either failure is logged. */
 int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char *name,
-                  size_t namelen);
+                  size_t namelen, const char **refusal);
+
+/* The names Match Peer patterns are matched against (config.h's
+ * vs_match_ctx): for a vsock peer "CID" and "CID:privileged" or
+ * "CID:unprivileged", for a Unix-socket peer "unix:UID".  buf holds them.
+ * Returns how many (at most VS_MATCH_PEER_NAMES). */
+unsigned vs_peer_match_names(const struct vs_peer *peer, char buf[][32], const char **names);
 
 /* SSH_CONNECTION ("CID PORT LOCALCID LOCALPORT"; what sshd says of a peer
  * without an IP address for a Unix socket) and SSH_CLIENT. */

@@ -53,21 +53,83 @@ bool vs_shell_listed(const char *shell)
     return found;
 }
 
-unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max)
+/* The account's gids, allocated in *out.  Returns how many or -errno. */
+static int group_list(const struct vs_user *u, gid_t **out)
 {
-    gid_t gids[256];
-    int ng = (int)(sizeof(gids) / sizeof(gids[0]));
-    unsigned n = 0;
+    long max = sysconf(_SC_NGROUPS_MAX);
+    int n = 64;
 
-    if (getgrouplist(u->name, u->gid, gids, &ng) < 0)
-        ng = (int)(sizeof(gids) / sizeof(gids[0])); /* the first ones */
-    for (int i = 0; i < ng && n < max; i++) {
-        struct group gr, *res = NULL;
-        char buf[4096];
-        if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &res) == 0 && res != NULL &&
-            (names[n] = strdup(gr.gr_name)) != NULL)
-            n++;
+    if (max <= 0)
+        max = 65536;
+    for (;;) {
+        gid_t *gids = malloc((size_t)n * sizeof(*gids));
+        if (gids == NULL)
+            return -ENOMEM;
+        int ng = n;
+        if (getgrouplist(u->name, u->gid, gids, &ng) >= 0) {
+            *out = gids;
+            return ng;
+        }
+        free(gids);
+        /* ng is now the number needed (glibc, musl); grow at least 2x. */
+        if (n > max + 1)
+            return -E2BIG;
+        n = ng > n ? ng : n * 2;
     }
+}
+
+/* One group's name (allocated in *name, NULL when the gid has none).
+ * Returns 0 or -errno; a long entry (a group of many members) gets a
+ * bigger buffer, up to 16 MiB. */
+static int group_name(gid_t gid, char **name)
+{
+    for (size_t size = 4096; size <= (16u << 20); size *= 4) {
+        struct group gr, *res = NULL;
+        char *buf = malloc(size);
+        if (buf == NULL)
+            return -ENOMEM;
+        int r = getgrgid_r(gid, &gr, buf, size, &res);
+        if (r == ERANGE) {
+            free(buf);
+            continue;
+        }
+        if (r != 0 && r != ENOENT && r != ESRCH) {
+            free(buf);
+            return -r;
+        }
+        *name = NULL;
+        if (res != NULL && (*name = strdup(gr.gr_name)) == NULL)
+            r = -ENOMEM;
+        free(buf);
+        return r < 0 ? r : 0;
+    }
+    return -ERANGE;
+}
+
+int vs_user_group_names(const struct vs_user *u, char ***names)
+{
+    gid_t *gids = NULL;
+    int ng = group_list(u, &gids);
+    if (ng < 0)
+        return ng;
+    char **out = calloc((size_t)ng + 1, sizeof(*out));
+    int n = 0, r = 0;
+    if (out == NULL)
+        r = -ENOMEM;
+    for (int i = 0; i < ng && r == 0; i++) {
+        char *name;
+        r = group_name(gids[i], &name);
+        if (r == 0 && name != NULL)
+            out[n++] = name;
+    }
+    free(gids);
+    if (r < 0) {
+        for (int i = 0; i < n; i++)
+            free(out[i]);
+        free(out);
+        return r;
+    }
+    *names = out;
     return n;
 }
 

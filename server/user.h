@@ -19,9 +19,13 @@ void vs_user_free(struct vs_user *u);
 /* True if shell is listed in /etc/shells. */
 bool vs_shell_listed(const char *shell);
 
-/* The names of the account's groups (its primary group and the others),
- * at most max, each allocated: the caller frees them.  Returns how many. */
-unsigned vs_user_group_names(const struct vs_user *u, char **names, unsigned max);
+/* The names of all the account's groups (its primary group and the others,
+ * up to NGROUPS_MAX), however long their entries: *names is an allocated
+ * array of allocated names, which the caller frees.  A gid without a group
+ * entry has no name and is left out, as OpenSSH does.  Returns how many,
+ * or a negative errno when the list or an entry cannot be read (never a
+ * partial list). */
+int vs_user_group_names(const struct vs_user *u, char ***names);
 
 /* Becomes the user: initgroups (unless groups_set: the caller did it, and
  * PAM's setcred may have added to it), setgid, setuid, each checked, then

@@ -42,10 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(host, sizeof(host), "%.*s", (int)(size - 1 < 63 ? size - 1 : 63), name);
     struct vs_peer p = {.kind = (data[0] & 2) ? VS_PEER_UNIX : VS_PEER_VSOCK,
                         .cid = data[0] >> 2,
+                        .port = (data[0] & 1) ? 1023 : 1024,
                         .local_cid = data[0] & 3,
                         .uid = data[0]};
     const char *why;
-    (void)vs_peer_allowed(&c, &p, &why);
+    (void)vs_peer_check(&c, &p, &why);
     (void)vs_peer_may_become(&c, &p, 0, &why);
     struct vs_user_facts u = {.name = host, .uid = data[0], .shell_valid = data[0] & 1};
     (void)vs_user_allowed(&c, &u, &why);
@@ -56,8 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)vs_config_subsystem(&c, host);
     (void)vs_shell_unrestricted(host);
     /* Match blocks, for a user, group and peer taken from the input. */
-    char *groups[] = {host};
-    struct vs_match_ctx ctx = {.user = host, .groups = groups, .n_groups = 1, .peer = host};
+    /* The peer's real names and the input as a third, and the input as
+     * the name of several groups. */
+    char peer_buf[VS_MATCH_PEER_NAMES][32], *groups[] = {host, host, (char *)"root"};
+    struct vs_match_ctx ctx = {.user = host, .groups = groups, .n_groups = 1 + (data[0] & 1) * 2};
+    ctx.n_peers = vs_peer_match_names(&p, peer_buf, ctx.peers);
+    if (ctx.n_peers < VS_MATCH_PEER_NAMES)
+        ctx.peers[ctx.n_peers++] = host;
     struct vs_config matched, vals;
     (void)vs_config_match(&c, &ctx, &matched, &vals);
     vs_config_dump(&matched, devnull);

@@ -45,6 +45,55 @@ start_server
 expect_eq "another peer may forward" x "$(printf 'x' | vssh -W "127.0.0.1:$(cat "$T/echo.port")" relay 2>/dev/null)"
 stop_server
 
+# The first block that sets a list keyword wins, as for every other
+# keyword: Match All's "PermitOpen any" does not widen the user's block.
+write_config "Match User $TEST_USER" "PermitOpen 127.0.0.1:1" "Match All" "PermitOpen any"
+start_server
+rc=0; printf 'x' | vssh -W "127.0.0.1:$(cat "$T/echo.port")" relay >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "PermitOpen of a later Match block added to the user's block"
+grep -q "refused direct-tcpip to 127.0.0.1 port $(cat "$T/echo.port"): not in PermitOpen" "$LOG" ||
+    fail "the refused forward is not logged: $(tail -3 "$LOG")"
+expect_eq "-T -C: the user's PermitOpen only" "permitopen 127.0.0.1:1" \
+    "$("$VS_SSHD" -T -f "$T/sshd_config" -C "user=$TEST_USER,peer=unix:0" | grep ^permitopen)"
+stop_server
+
+# Match Group sees every group of the account, however big (a 6 KB
+# /etc/group line of 600 members) and however many (302, the matching one
+# last), and a negated group excludes whichever of the account's groups it
+# is.  The server runs where /etc/group is this test's copy.
+command -v unshare >/dev/null || skip "unshare missing"
+PROP=$(private_propagation) || exit $?
+cp /etc/group "$T/group"
+members=$(for i in $(seq 1 599); do printf 'vsmember%03d,' "$i"; done)
+echo "vsbig:x:61000:${members}$TEST_USER" >> "$T/group"
+for i in $(seq 1 301); do echo "vsg$i:x:$((61000 + i)):$TEST_USER"; done >> "$T/group"
+echo "vslast:x:61400:$TEST_USER" >> "$T/group"
+[ "$(grep '^vsbig:' "$T/group" | wc -c)" -gt 6000 ] || fail "the big group's line is short"
+in_groups() { # CMD...: with this test's /etc/group
+    unshare --mount --propagation "$PROP" /bin/sh -c 'mount --bind "$1" /etc/group; shift; exec "$@"' \
+        sh "$T/group" "$@"
+}
+start_groups_server() {
+    stop_server
+    write_config "$@"
+    rm -f "$SOCK"
+    in_groups "$VS_SSHD" -D -e -f "$T/sshd_config" 2>>"$LOG" &
+    SERVER_PID=$!
+    wait_for "[ -S '$SOCK' ] || ! kill -0 $SERVER_PID 2>/dev/null" 100 || fail "server did not start"
+    [ -S "$SOCK" ] || fail "server exited at start: $(tail -3 "$LOG")"
+}
+[ "$(in_groups id -G "$TEST_USER" | wc -w)" -ge 303 ] || fail "the test groups are not in effect"
+for g in vsbig vslast; do
+    start_groups_server "Match Group $g" "ForceCommand echo forced by $g"
+    expect_eq "Match Group $g" "forced by $g" "$(vssh relay id -u </dev/null)"
+    expect_eq "-T -C: Match Group $g" "forcecommand echo forced by $g" \
+        "$(in_groups "$VS_SSHD" -T -f "$T/sshd_config" -C "user=$TEST_USER,peer=unix:0" | grep ^forcecommand)"
+done
+start_groups_server "Match Group *,!vsg150" "ForceCommand echo forced"
+expect_eq "Match Group with a negated group of the user's" "$(id -u "$TEST_USER")" \
+    "$(vssh relay id -u </dev/null)"
+stop_server
+
 # ChrootDirectory: every component root-owned and writable by nobody else.
 jail=$(mktemp -d /var/lib/vsock-ssh-jail.XXXXXX)
 chmod 755 "$jail"

@@ -79,6 +79,44 @@ start=$(date +%s)
 proxy_fails "muxer timeout" 'timed out' --timeout 2 vsock-mux"$T/mux.silent" 22
 [ $(($(date +%s) - start)) -lt 10 ] || fail "--timeout 2 took too long"
 
+# A copy given cap_net_bind_service (what group vsock-ssh's members run)
+# holds no capability once it runs: here, relaying for an ordinary user to
+# a Unix target.  (Over real vsock, where it first binds a reserved port,
+# tests/vm checks the same.)
+if [ "$(id -u)" -eq 0 ] && getent passwd "$TEST_USER" >/dev/null && command -v setcap >/dev/null; then
+    cp "$VS_PROXY" "$T/capproxy"
+    chmod 755 "$T/capproxy"
+    if setcap cap_net_bind_service=ep "$T/capproxy" 2>/dev/null &&
+       getcap "$T/capproxy" | grep -q cap_net_bind_service; then
+        chmod 777 "$T/sock"
+        cat > "$T/cap_config" <<CONF
+Host cap
+	ProxyCommand $T/capproxy unix$SOCK
+	User $TEST_USER
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	LogLevel ERROR
+	BatchMode yes
+CONF
+        chmod 644 "$T/cap_config"
+        setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups \
+            env HOME=/nonexistent ssh -F "$T/cap_config" cap 'sleep 4' </dev/null &
+        client=$!
+        wait_for "pgrep -f '^$T/capproxy' >/dev/null" 100 || fail "the capability copy did not start"
+        sleep 1 # connected and relaying
+        pid=$(pgrep -f "^$T/capproxy" | head -1)
+        caps=$(grep -E '^Cap(Prm|Eff|Inh|Amb):' "/proc/$pid/status")
+        expect_eq "capability copy: runs as the user" "$(id -u "$TEST_USER")" \
+            "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")"
+        expect_eq "capability copy: no capability left while relaying" \
+            "$(printf 'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000')" \
+            "$caps"
+        wait $client || fail "the capability copy's session failed"
+    else
+        log "setcap does not work on $T's file system: capability drop not checked here"
+    fi
+fi
+
 # Relay half-close: EOF from ssh's side reaches the server, the reply still
 # comes back (the stdin EOF test in t-exec relies on this too).
 expect_eq "relay half-close" 3 "$(printf abc | vssh relay 'wc -c')"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "policy.h"
 
 static int apply(struct vs_config *c, const char *line, enum vs_config_source src, char *err)
 {
@@ -28,7 +29,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.hostkeys[0], VS_DEFAULT_HOSTKEY_PATH);
     assert_int_equal(c.permit_root_login, 1);
     assert_int_equal(c.n_allow_peers, 1);
-    assert_int_equal(c.allow_peers[0], 2);
+    assert_int_equal(c.allow_peers[0].cid, 2);
+    assert_false(c.allow_peers[0].any_port); /* privileged host processes only */
     assert_false(c.allow_peers_any);
     assert_int_equal(c.n_accept_env, 2);
     assert_string_equal(c.accept_env[0], "LANG");
@@ -244,8 +246,31 @@ static void test_allow_peers_any(void **state)
     assert_int_equal(apply(&c, "AllowPeers any", VS_SRC_FILE, err), 0);
     vs_config_finish(&c);
     assert_true(c.allow_peers_any);
+    assert_false(c.allow_peers_any_port);
     assert_int_equal(c.n_allow_peers, 0);
     vs_config_free(&c);
+
+    /* CID:any admits any source port; the forms of each CID. */
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "AllowPeers host:any 5 local:ANY any:any", VS_SRC_FILE, err), 0);
+    assert_int_equal(c.n_allow_peers, 3);
+    assert_int_equal(c.allow_peers[0].cid, 2);
+    assert_true(c.allow_peers[0].any_port);
+    assert_int_equal(c.allow_peers[1].cid, 5);
+    assert_false(c.allow_peers[1].any_port);
+    assert_int_equal(c.allow_peers[2].cid, 1);
+    assert_true(c.allow_peers[2].any_port);
+    assert_true(c.allow_peers_any);
+    assert_true(c.allow_peers_any_port);
+    vs_config_free(&c);
+    static const char *const bad[] = {"AllowPeers 2:", "AllowPeers 2:22", "AllowPeers host:all",
+                                      "AllowPeers :any", "AllowPeers 2:any:any"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vs_config_init(&c);
+        assert_int_equal(apply(&c, bad[i], VS_SRC_FILE, err), -EINVAL);
+        assert_non_null(strstr(err, ":any"));
+        vs_config_free(&c);
+    }
 }
 
 static void test_file(void **state)
@@ -307,6 +332,131 @@ static void test_dump_roundtrip(void **state)
     vs_config_free(&d);
 }
 
+/* A context for the Match tables: groups and peer names given as lists. */
+struct mctx {
+    const char *user;
+    const char *groups[4];
+    const char *peers[2];
+};
+
+static struct vs_config matched_for(const struct vs_config *c, const struct mctx *m,
+                                    struct vs_config *vals)
+{
+    struct vs_match_ctx ctx = {.user = m->user};
+    while (ctx.n_groups < 4 && m->groups[ctx.n_groups] != NULL)
+        ctx.n_groups++;
+    ctx.groups = (char **)m->groups;
+    while (ctx.n_peers < 2 && m->peers[ctx.n_peers] != NULL) {
+        ctx.peers[ctx.n_peers] = m->peers[ctx.n_peers];
+        ctx.n_peers++;
+    }
+    struct vs_config out;
+    assert_int_equal(vs_config_match(c, &ctx, &out, vals), 0);
+    return out;
+}
+
+static void config_lines(struct vs_config *c, const char *const *lines, size_t n)
+{
+    char err[256];
+    vs_config_init(c);
+    for (unsigned i = 0; i < n; i++)
+        if (vs_config_apply_line(c, lines[i], VS_SRC_FILE, "f", i + 1, err, 256) != 0)
+            fail_msg("line %u: %s", i + 1, err);
+    vs_config_finish(c);
+}
+
+/* The second review's Match findings: lists add up across blocks (2),
+ * negated groups (4); and what Match Peer sees of a vsock peer's port. */
+static void test_match_review(void **state)
+{
+    (void)state;
+    struct vs_config c, vals, m;
+
+    /* 2: the first block that sets a list keyword wins; later blocks do not
+     * add to it.  Within one block, lines add up as in the global part. */
+    static const char *const lists[] = {
+        "Match User alice",
+        "PermitOpen 127.0.0.1:5432",
+        "PermitOpen 127.0.0.1:5433",
+        "AllowUsers alice",
+        "Match All",
+        "PermitOpen any",
+        "PermitListen 8080",
+        "AllowUsers bob",
+    };
+    config_lines(&c, lists, sizeof(lists) / sizeof(lists[0]));
+    m = matched_for(&c, &(struct mctx){"alice", {"users"}, {"2"}}, &vals);
+    assert_int_equal(m.n_permit_open, 2);
+    assert_string_equal(m.permit_open[0], "127.0.0.1:5432");
+    assert_string_equal(m.permit_open[1], "127.0.0.1:5433");
+    assert_false(vs_permit_open_allowed(&m, "127.0.0.1", 7777));
+    assert_int_equal(m.n_allow_users, 1);
+    assert_string_equal(m.allow_users[0], "alice");
+    assert_int_equal(m.n_permit_listen, 1); /* only Match All sets it */
+    vs_config_free(&vals);
+    m = matched_for(&c, &(struct mctx){"carol", {"users"}, {"2"}}, &vals);
+    assert_int_equal(m.n_permit_open, 1);
+    assert_string_equal(m.permit_open[0], "any");
+    vs_config_free(&vals);
+    vs_config_free(&c);
+
+    /* 4: a negated group that is any of the user's groups fails the
+     * criterion, wherever it stands among them (OpenSSH's rule). */
+    static const char *const groups[] = {"Match Group staff,!untrusted", "ForceCommand /bin/ok"};
+    config_lines(&c, groups, 2);
+    static const struct {
+        struct mctx ctx;
+        bool applies;
+    } gcases[] = {
+        {{"u", {"staff"}, {"2"}}, true},
+        {{"u", {"staff", "untrusted"}, {"2"}}, false},
+        {{"u", {"untrusted", "staff"}, {"2"}}, false},
+        {{"u", {"users", "staff", "untrusted", "x"}, {"2"}}, false},
+        {{"u", {"users"}, {"2"}}, false},
+        {{"u", {"untrusted"}, {"2"}}, false},
+    };
+    for (size_t i = 0; i < sizeof(gcases) / sizeof(gcases[0]); i++) {
+        m = matched_for(&c, &gcases[i].ctx, &vals);
+        if ((m.force_command != NULL) != gcases[i].applies)
+            fail_msg("group case %zu: applies %d", i, m.force_command != NULL);
+        vs_config_free(&vals);
+    }
+    vs_config_free(&c);
+
+    /* Peer: a CID pattern covers every port of that peer; CID:privileged
+     * and CID:unprivileged tell them apart; who may log in is Match-able. */
+    static const char *const peers[] = {
+        "Match Peer 2:unprivileged",  "PermitRootLogin no",
+        "DenyUsers admin*",           "Match Peer 2",
+        "ForceCommand internal-sftp", "PermitRootLogin yes",
+        "Match Peer *:privileged",    "PermitTTY no",
+    };
+    config_lines(&c, peers, sizeof(peers) / sizeof(peers[0]));
+    static const struct {
+        struct mctx ctx;
+        int root, tty;
+        unsigned n_deny;
+    } pcases[] = {
+        {{"u", {"g"}, {"2", "2:unprivileged"}}, 0, 1, 1},
+        {{"u", {"g"}, {"2", "2:privileged"}}, 1, 0, 0},
+        {{"u", {"g"}, {"1", "1:privileged"}}, 1, 0, 0},
+        {{"u", {"g"}, {"unix:0"}}, 1, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
+        m = matched_for(&c, &pcases[i].ctx, &vals);
+        if (m.permit_root_login != pcases[i].root || m.permit_tty != pcases[i].tty ||
+            m.n_deny_users != pcases[i].n_deny)
+            fail_msg("peer case %zu: root %d tty %d deny %u", i, m.permit_root_login, m.permit_tty,
+                     m.n_deny_users);
+        /* Match Peer 2 covers both kinds of host peer. */
+        bool host = strcmp(pcases[i].ctx.peers[0], "2") == 0;
+        if ((m.force_command != NULL) != host)
+            fail_msg("peer case %zu: ForceCommand %s", i, m.force_command);
+        vs_config_free(&vals);
+    }
+    vs_config_free(&c);
+}
+
 /* Match: criteria, negation, first value wins, only what a block may set. */
 static void test_match(void **state)
 {
@@ -347,8 +497,11 @@ static void test_match(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *groups[] = {(char *)cases[i].group};
-        struct vs_match_ctx ctx = {
-            .user = cases[i].user, .groups = groups, .n_groups = 1, .peer = cases[i].peer};
+        struct vs_match_ctx ctx = {.user = cases[i].user,
+                                   .groups = groups,
+                                   .n_groups = 1,
+                                   .peers = {cases[i].peer},
+                                   .n_peers = 1};
         struct vs_config m, vals;
         assert_int_equal(vs_config_match(&c, &ctx, &m, &vals), 0);
         if (cases[i].force == NULL)
@@ -416,8 +569,8 @@ int main(void)
         cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
-        cmocka_unit_test(test_match),           cmocka_unit_test(test_dump_roundtrip),
-        cmocka_unit_test(test_use_pam),
+        cmocka_unit_test(test_match),           cmocka_unit_test(test_match_review),
+        cmocka_unit_test(test_dump_roundtrip),  cmocka_unit_test(test_use_pam),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

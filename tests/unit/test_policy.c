@@ -19,57 +19,105 @@ static void config_from(struct vs_config *c, const char *const *lines)
 
 struct peer_case {
     const char *config[4];
-    uint32_t cid, local_cid;
-    bool allowed;
+    uint32_t cid, port, local_cid;
+    enum vs_peer_verdict verdict;
 };
 
+#define A VS_PEER_ADMIT
+#define R VS_PEER_REFUSE
+#define E VS_PEER_EXPLAIN
+
+/* AllowPeers: CID x source port x configuration.  A port of 1023 or less
+ * is a privileged process of the peer (CAP_NET_BIND_SERVICE on its side). */
 static void test_peer_table(void **state)
 {
     (void)state;
     static const struct peer_case cases[] = {
-        /* Default: only the host. */
-        {{NULL}, 2, 3, true},
-        {{NULL}, 1, 3, false}, /* loopback inside the guest */
-        {{NULL}, 3, 3, false}, /* the guest's own CID */
-        {{NULL}, 4, 3, false}, /* another VM */
-        {{NULL}, 0, 3, false}, /* the hypervisor */
-        {{"AllowPeers 1", NULL}, 1, 3, true},
-        {{"AllowPeers 1", NULL}, 2, 3, false},
-        {{"AllowPeers local host", NULL}, 1, 3, true},
-        {{"AllowPeers 3", NULL}, 3, 3, true},
-        {{"AllowPeers 5 7", NULL}, 7, 3, true},
-        {{"AllowPeers 5 7", NULL}, 6, 3, false},
+        /* Default: only privileged host processes. */
+        {{NULL}, 2, 1023, 3, A},
+        {{NULL}, 2, 1, 3, A},
+        {{NULL}, 2, 1024, 3, E},       /* any host user: told why */
+        {{NULL}, 2, 3321730399, 3, E}, /* an automatically bound port */
+        {{NULL}, 2, 1u << 30, 3, E},   /* hybrid vsock: the VMM's port */
+        {{NULL}, 1, 1023, 3, R},       /* loopback inside the guest */
+        {{NULL}, 3, 1023, 3, R},       /* the guest's own CID */
+        {{NULL}, 4, 1023, 3, R},       /* another VM */
+        {{NULL}, 0, 1023, 3, R},       /* the hypervisor */
+        /* host:any / 2:any: every host process. */
+        {{"AllowPeers host:any", NULL}, 2, 5000, 3, A},
+        {{"AllowPeers 2:any", NULL}, 2, 1023, 3, A},
+        {{"AllowPeers 2:any", NULL}, 4, 5000, 3, R},
+        {{"AllowPeers host", NULL}, 2, 5000, 3, E},
+        {{"AllowPeers 2 2:any", NULL}, 2, 5000, 3, A}, /* either entry admits */
+        {{"AllowPeers 2:any 2", NULL}, 2, 5000, 3, A},
+        {{"AllowPeers 1", NULL}, 1, 1023, 3, A},
+        {{"AllowPeers 1", NULL}, 1, 5000, 3, E}, /* a guest user on loopback */
+        {{"AllowPeers local:any", NULL}, 1, 5000, 3, A},
+        {{"AllowPeers 1", NULL}, 2, 1023, 3, R},
+        {{"AllowPeers local host", NULL}, 1, 1023, 3, A},
+        {{"AllowPeers 3", NULL}, 3, 1023, 3, A},
+        {{"AllowPeers 5 7", NULL}, 7, 1023, 3, A},
+        {{"AllowPeers 5 7", NULL}, 7, 1024, 3, E},
+        {{"AllowPeers 5 7", NULL}, 6, 1023, 3, R},
         /* any: every other machine, but never this one unless listed. */
-        {{"AllowPeers any", NULL}, 2, 3, true},
-        {{"AllowPeers any", NULL}, 99, 3, true},
-        {{"AllowPeers any", NULL}, 1, 3, false},
-        {{"AllowPeers any", NULL}, 3, 3, false},
-        {{"AllowPeers any 1", NULL}, 1, 3, true},
+        {{"AllowPeers any", NULL}, 2, 1023, 3, A},
+        {{"AllowPeers any", NULL}, 2, 1024, 3, E},
+        {{"AllowPeers any", NULL}, 99, 1023, 3, A},
+        {{"AllowPeers any:any", NULL}, 99, 70000, 3, A},
+        {{"AllowPeers any:any", NULL}, 1, 70000, 3, R},
+        {{"AllowPeers any", NULL}, 1, 1023, 3, R},
+        {{"AllowPeers any", NULL}, 3, 1023, 3, R},
+        {{"AllowPeers any 1", NULL}, 1, 1023, 3, A},
+        {{"AllowPeers any:any 2", NULL}, 2, 5000, 3, E}, /* the CID's own entry decides */
         /* Our side is CID 2: we are the host of a nested VM that a process
          * in this guest made (/dev/vhost-vsock); its guest picks any CID.
          * Local, so admitted only when listed explicitly. */
-        {{NULL}, 3, 2, false},
-        {{NULL}, 2, 2, false}, /* loopback to CID 2 without a virtio device */
-        {{"AllowPeers any", NULL}, 5, 2, false},
-        {{"AllowPeers 5", NULL}, 5, 2, true},
-        {{"AllowPeers 2", NULL}, 2, 2, true}, /* written by the administrator */
+        {{NULL}, 3, 1023, 2, R},
+        {{NULL}, 2, 1023, 2, R}, /* loopback to CID 2 without a virtio device */
+        {{"AllowPeers any:any", NULL}, 5, 1023, 2, R},
+        {{"AllowPeers 5", NULL}, 5, 1023, 2, A},
+        {{"AllowPeers 2", NULL}, 2, 1023, 2, A}, /* written by the administrator */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vs_config c;
         struct vs_peer p = {.kind = VS_PEER_VSOCK,
                             .cid = cases[i].cid,
-                            .port = 1025,
+                            .port = cases[i].port,
                             .local_cid = cases[i].local_cid,
                             .local_port = 22};
         const char *why = NULL;
         config_from(&c, cases[i].config);
-        bool ok = vs_peer_allowed(&c, &p, &why);
-        if (ok != cases[i].allowed)
-            fail_msg("case %zu: cid %u: got %d", i, cases[i].cid, ok);
-        if (!ok)
+        enum vs_peer_verdict v = vs_peer_check(&c, &p, &why);
+        if (v != cases[i].verdict)
+            fail_msg("case %zu: cid %u port %u: got %d, want %d", i, cases[i].cid, cases[i].port, v,
+                     cases[i].verdict);
+        if (v != A)
             assert_non_null(why);
+        /* The refusal the client sees says how to get in. */
+        if (v == E && cases[i].cid == 2)
+            assert_non_null(strstr(why, "vsock-ssh"));
+        if (v == E)
+            assert_non_null(strstr(why, ":any"));
         vs_config_free(&c);
     }
+}
+
+/* The names Match Peer patterns see. */
+static void test_peer_match_names(void **state)
+{
+    (void)state;
+    char buf[VS_MATCH_PEER_NAMES][32];
+    const char *names[VS_MATCH_PEER_NAMES];
+    struct vs_peer p = {.kind = VS_PEER_VSOCK, .cid = 2, .port = 1023};
+    assert_int_equal(vs_peer_match_names(&p, buf, names), 2);
+    assert_string_equal(names[0], "2");
+    assert_string_equal(names[1], "2:privileged");
+    p.port = 1024;
+    assert_int_equal(vs_peer_match_names(&p, buf, names), 2);
+    assert_string_equal(names[1], "2:unprivileged");
+    p = (struct vs_peer){.kind = VS_PEER_UNIX, .uid = 1000};
+    assert_int_equal(vs_peer_match_names(&p, buf, names), 1);
+    assert_string_equal(names[0], "unix:1000");
 }
 
 static void test_peer_unix(void **state)
@@ -80,7 +128,7 @@ static void test_peer_unix(void **state)
     struct vs_peer p = {.kind = VS_PEER_UNIX, .uid = 1000, .pid = 5};
     char buf[64];
     config_from(&c, none);
-    assert_true(vs_peer_allowed(&c, &p, NULL));
+    assert_int_equal(vs_peer_check(&c, &p, NULL), VS_PEER_ADMIT);
     vs_peer_format(&p, buf, sizeof(buf));
     assert_string_equal(buf, "unix:uid=1000,pid=5");
     p = (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = 2, .port = 1234};
@@ -301,10 +349,14 @@ static void test_account_table(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_peer_table),      cmocka_unit_test(test_peer_unix),
-        cmocka_unit_test(test_peer_may_become), cmocka_unit_test(test_shell_unrestricted),
-        cmocka_unit_test(test_user_table),      cmocka_unit_test(test_env),
-        cmocka_unit_test(test_permits),         cmocka_unit_test(test_account_table)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_peer_table),
+                                       cmocka_unit_test(test_peer_match_names),
+                                       cmocka_unit_test(test_peer_unix),
+                                       cmocka_unit_test(test_peer_may_become),
+                                       cmocka_unit_test(test_shell_unrestricted),
+                                       cmocka_unit_test(test_user_table),
+                                       cmocka_unit_test(test_env),
+                                       cmocka_unit_test(test_permits),
+                                       cmocka_unit_test(test_account_table)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,11 +47,62 @@ for m in relay fdpass; do
     expect_eq "$m: stderr" err "$(cat "$T/err")"
 done
 # The vsock peer in SSH_CONNECTION (CID and port where OpenSSH puts IP
-# addresses) and in the log.
-conn=$(vssh relay 'echo $SSH_CONNECTION' </dev/null)
-expect_match "SSH_CONNECTION" "^1 [0-9]+ 1 $PORT$" "$conn"
-peer_port=$(echo "$conn" | cut -d' ' -f2)
-grep -q "vsock:1:$peer_port" "$LOG" || fail "peer vsock:1:$peer_port not in the log"
+# addresses) and in the log.  We are root: vsock-proxy connects from a
+# reserved port (a privileged process), in both modes.
+for m in relay fdpass; do
+    conn=$(vssh $m 'echo $SSH_CONNECTION' </dev/null)
+    expect_match "$m: SSH_CONNECTION" "^1 [0-9]+ 1 $PORT$" "$conn"
+    peer_port=$(echo "$conn" | cut -d' ' -f2)
+    [ "$peer_port" -le 1023 ] || fail "$m: root's vsock-proxy connected from port $peer_port, not a reserved one"
+    grep -q "vsock:1:$peer_port" "$LOG" || fail "peer vsock:1:$peer_port not in the log"
+done
+
+# 2b. Who on the peer's side: a CID listed without :any admits only its
+#     privileged processes.  An ordinary user's vsock-proxy connects from an
+#     ordinary port and is refused with one line saying why; the same user
+#     with a copy given cap_net_bind_service gets in from a reserved port,
+#     and that copy holds no capability while it relays.
+as_user() { setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups env HOME=/nonexistent "$@"; }
+require_test_user
+chmod 644 "$T/ssh_config" "$T/dropin.conf"
+rc=0; err=$(as_user ssh -F "$T/ssh_config" -o LogLevel=INFO relay true </dev/null 2>&1) || rc=$?
+expect_eq "an ordinary user's proxy: refused" 255 "$rc"
+expect_match "an ordinary user's proxy: told why" "admits this peer only from a privileged process" "$err"
+expect_match "an ordinary user's proxy: told what to do" "CID:any in AllowPeers" "$err"
+wait_for "grep -q 'refused user $TEST_USER: this server admits' '$LOG'" 50 ||
+    fail "the refusal of an unprivileged port is not logged: $(tail -5 "$LOG")"
+port=$(grep "refused user $TEST_USER: this server admits" "$LOG" | sed -n 's/.*vsock:1:\([0-9]*\).*/\1/p' | head -1)
+[ "${port:-0}" -gt 1023 ] || fail "the refusal's log line does not name the peer's CID and port: $(grep 'refused user' "$LOG")"
+cp "$VS_PROXY" "$T/capproxy"
+chmod 755 "$T/capproxy"
+setcap cap_net_bind_service=ep "$T/capproxy" || fail "setcap on the guest's tmpfs"
+sed "s|$VS_PROXY|$T/capproxy|" "$T/ssh_config" > "$T/cap_config"
+chmod 644 "$T/cap_config"
+for m in relay fdpass; do
+    conn=$(as_user ssh -F "$T/cap_config" $m 'echo $SSH_CONNECTION' </dev/null) ||
+        fail "$m: the capability copy was refused: $(tail -3 "$LOG")"
+    port=$(echo "$conn" | cut -d' ' -f2)
+    [ "$port" -le 1023 ] || fail "$m: the capability copy connected from port $port"
+done
+as_user ssh -F "$T/cap_config" relay 'sleep 5' </dev/null &
+client=$!
+wait_for "pgrep -f '^$T/capproxy' >/dev/null" 100 || fail "the capability copy did not start"
+wait_for "grep -q 'accepted user $TEST_USER' '$LOG'" 100
+pid=$(pgrep -f "^$T/capproxy" | head -1)
+expect_eq "the capability copy: no capability left once connected" \
+    "$(printf 'CapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000')" \
+    "$(grep -E '^Cap(Prm|Eff|Inh|Amb):' "/proc/$pid/status")"
+wait $client || fail "the capability copy's session failed"
+# CID:any admits every port; Match Peer CID:unprivileged restricts those.
+start_vsock_server "AllowPeers 1:any" "Match Peer 1:unprivileged" "PermitRootLogin no"
+conn=$(as_user ssh -F "$T/ssh_config" relay 'echo $SSH_CONNECTION' </dev/null) ||
+    fail "AllowPeers 1:any: an ordinary user's proxy refused: $(tail -3 "$LOG")"
+port=$(echo "$conn" | cut -d' ' -f2)
+[ "$port" -gt 1023 ] || fail "an ordinary user's proxy connected from port $port"
+rc=0; as_user ssh -F "$T/ssh_config" -l root relay true </dev/null 2>/dev/null || rc=$?
+expect_eq "Match Peer 1:unprivileged, PermitRootLogin no: root refused" 255 "$rc"
+expect_eq "a privileged peer still logs in as root" root "$(vssh -l root relay 'id -un' </dev/null)"
+start_vsock_server "AllowPeers 1"
 
 # The drop-in's host-name forms.
 expect_eq "ssh vsock/1" ok "$(vssh -p $PORT vsock/1 'echo ok' </dev/null)"
