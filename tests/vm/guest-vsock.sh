@@ -8,6 +8,7 @@ if ! grep -qw vsock_ssh_vm=1 /proc/cmdline 2>/dev/null; then
 fi
 . "$VS_SRC/tests/integration/lib.sh"
 unset VSOCK_SSH_NO_VSOCK # real vsock here, and only here
+PATH=$PATH:/usr/sbin:/sbin # setcap, getcap
 PORT=2222
 
 # The server on vsock:PORT with the given extra configuration.
