@@ -55,4 +55,15 @@ expect_eq "printed commands tried" 4 "$n"
 pkill -TERM -P "$demo" 2>/dev/null || true
 kill "$demo" 2>/dev/null || true
 wait "$demo" 2>/dev/null || true
+
+# As an ordinary user, as printed: the same build (handed over, so that
+# cmake may refresh its cache), the user's own runtime directory.
+if [ "$(id -u)" -eq 0 ] && getent passwd "$TEST_USER" >/dev/null; then
+    chown -R "$TEST_USER" "$T/build"
+    mkdir -p "$T/uxdg" && chown "$TEST_USER" "$T/uxdg"
+    out=$(setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups \
+        env XDG_RUNTIME_DIR="$T/uxdg" "$VS_SRC/scripts/demo" 'id -un' 2>"$T/demo-user.err") ||
+        { cat "$T/demo-user.err" >&2; fail "scripts/demo as an ordinary user"; }
+    expect_eq "scripts/demo as an ordinary user" "$TEST_USER" "$out"
+fi
 log pass
