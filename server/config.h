@@ -86,7 +86,7 @@ struct vs_match_ctx {
      * port) or "CID:unprivileged"; a Unix-socket peer: "unix:UID". */
     const char *peers[VS_MATCH_PEER_NAMES];
     unsigned n_peers;
-    void *storage; /* what the names point into (match.c) */
+    char peer_buf[VS_MATCH_PEER_NAMES][32]; /* where vs_match_ctx_build() puts them */
 };
 
 struct vs_subsystem {

@@ -97,11 +97,9 @@ static int group_name(gid_t gid, char **name)
             free(buf);
             return -r;
         }
-        *name = NULL;
-        if (res != NULL && (*name = strdup(gr.gr_name)) == NULL)
-            r = -ENOMEM;
+        *name = res != NULL ? strdup(gr.gr_name) : NULL;
         free(buf);
-        return r < 0 ? r : 0;
+        return res != NULL && *name == NULL ? -ENOMEM : 0;
     }
     return -ERANGE;
 }

@@ -59,9 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Match blocks, for a user, group and peer taken from the input. */
     /* The peer's real names and the input as a third, and the input as
      * the name of several groups. */
-    char peer_buf[VS_MATCH_PEER_NAMES][32], *groups[] = {host, host, (char *)"root"};
+    char *groups[] = {host, host, (char *)"root"};
     struct vs_match_ctx ctx = {.user = host, .groups = groups, .n_groups = 1 + (data[0] & 1) * 2};
-    ctx.n_peers = vs_peer_match_names(&p, peer_buf, ctx.peers);
+    ctx.n_peers = vs_peer_match_names(&p, ctx.peer_buf, ctx.peers);
     if (ctx.n_peers < VS_MATCH_PEER_NAMES)
         ctx.peers[ctx.n_peers++] = host;
     struct vs_config matched, vals;
