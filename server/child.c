@@ -30,6 +30,24 @@ static void die(const char *what, int err)
     _exit(1);
 }
 
+/* The built-in SFTP server parses every request of the user in this
+ * process, which no exec replaces (under ChrootDirectory there may be
+ * nothing to exec): before it reads anything, every copy of the host keys
+ * it inherited goes.  libssh burns a key as it frees it (ssh_key_free,
+ * explicit_bzero of the private parts); ssh_free() also burns the session's
+ * cipher keys and only close()s our copy of the SSH socket, as
+ * ssh_bind_free() does its listening socket, which a bind given to
+ * ssh_bind_accept_fd() does not have: nothing is sent, nothing shut down,
+ * and the connection's process goes on using both.  Done before the fds
+ * are closed, so that the socket's number is still the socket.  What
+ * loading the key files left in freed memory was cleared then, and keys
+ * are generated in a process of their own (hostkey.c). */
+static void forget_host_keys(const struct vs_spawn_req *r)
+{
+    ssh_free(r->ssh);
+    ssh_bind_free(r->bind);
+}
+
 static void drop_privileges(const struct vs_user *u)
 {
     int r = vs_privileges_drop(u, false);
@@ -98,6 +116,8 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
     char argv0[256];
     const char *base = strrchr(u->shell, '/');
 
+    if (r->internal_sftp)
+        forget_host_keys(r);
     vs_signals_reset_for_exec();
     if (r->pty_slave >= 0) {
         if (login_tty(r->pty_slave) < 0) /* setsid, controlling tty, fds 0-2 */
@@ -127,9 +147,10 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
         _exit(129);
 
     if (r->internal_sftp) {
-        /* No exec: this process still holds the connection's memory (keys
-         * included).  The setuid above made it non-dumpable; say so
-         * explicitly so that no later change can make it readable. */
+        /* No exec: this process still holds the connection's memory, less
+         * the host keys (forget_host_keys).  The setuid above made it
+         * non-dumpable; say so explicitly so that no later change can make
+         * it readable. */
         if (prctl(PR_SET_DUMPABLE, 0) < 0)
             die("prctl", errno);
         if (chdir(u->home) < 0 && chdir("/") < 0)

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
 #include "login.h"
 #include "user.h"
 
@@ -29,6 +32,12 @@ struct vs_spawn_req {
     const char *original_command; /* SSH_ORIGINAL_COMMAND under ForceCommand, or NULL */
     char *const *pam_env;         /* the PAM session's environment, NULL-terminated, or NULL */
     struct vs_login *login;       /* for a PTY session's utmp record (login.h) */
+    /* Where the connection's process keeps the host keys: its libssh
+     * session (the server keys copied from the bind) and the listener's
+     * ssh_bind (NULL where the connection has none).  The built-in SFTP
+     * server's process frees both before it reads anything (below). */
+    ssh_session ssh;
+    ssh_bind bind;
 };
 
 struct vs_spawned {
@@ -38,7 +47,10 @@ struct vs_spawned {
 
 /* Forks and execs the user's shell (login shell, or "-c command") in a new
  * session, as the user (initgroups, setgid, setuid, each checked), or runs
- * the built-in SFTP server in the child after the same drop. Returns
+ * the built-in SFTP server in the child after the same drop.  That child
+ * runs no exec, so it first frees every copy of the host keys it inherited
+ * (r->ssh and r->bind, whose keys libssh burns as it frees them); the
+ * connection's process keeps its own.  Returns
  * 0 or -errno; failures after the fork are reported on the child's stderr
  * and by exit status 127 (exec) or 1 (setup). */
 int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out);

@@ -474,6 +474,7 @@ int vs_conn_run(const struct vs_conn_params *p)
         .base = p->cfg,
         .cfg = p->cfg,
         .refusal = p->refusal,
+        .bind = p->bind,
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
         .login = {.monitor_fd = -1},

@@ -33,6 +33,7 @@ struct vs_conn {
     struct vs_config match_vals;  /* the values Match blocks set; owned */
     bool have_match;
     ssh_session ssh;
+    ssh_bind bind; /* the listener's, with the host keys; the SFTP process frees it */
     ssh_event event;
     struct vs_peer peer;
     char peer_str[64];

@@ -10,9 +10,12 @@
 #include "config.h"
 
 /* Loads every configured host key into bind. When the only key configured is
- * the default one and it does not exist, generates it (ed25519, mode 0600)
- * if generate is true; otherwise reports that it will be. Returns 0 or a
- * negative errno, after logging the reason. */
+ * the default one and it does not exist, generates it (ed25519, mode 0600,
+ * in a child process) if generate is true; otherwise reports that it will
+ * be. A key file's text is cleared after use, and so is what libssh leaves
+ * of it in freed memory: every connection's process, and the built-in SFTP
+ * server forked from it without exec, inherits the caller's memory. Returns
+ * 0 or a negative errno, after logging the reason. */
 int vs_hostkey_load(const struct vs_config *c, ssh_bind bind, bool generate);
 
 #endif

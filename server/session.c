@@ -332,6 +332,8 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         .original_command = original,
         .pam_env = c->login.env,
         .login = &c->login,
+        .ssh = c->ssh,
+        .bind = c->bind,
     };
 
     if (s->started_child)
