@@ -51,7 +51,12 @@ static int generate_here(const char *tmp, const char *pub)
      * fork by itself. */
     if (ssh_get_random(&b, 1, 1) != 1)
         return log_error_errno(-EIO, "No randomness for a host key");
+#if LIBSSH_VERSION_INT >= SSH_VERSION_INT(0, 12, 0)
+    /* ssh_pki_generate is deprecated there; no context: the defaults. */
+    if (ssh_pki_generate_key(SSH_KEYTYPE_ED25519, NULL, &key) != SSH_OK)
+#else
     if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
+#endif
         return log_error_errno(-EIO, "Failed to generate an ed25519 host key");
     umask(0077);
     r = ssh_pki_export_privkey_file(key, NULL, NULL, NULL, tmp) == SSH_OK ? 0 : -EIO;
@@ -139,7 +144,7 @@ static int check_protected(int fd, const char *path, struct stat *st)
 
 #define SCRUB_WIN 32     /* bytes compared at once: any run of WIN+7 is found */
 #define SCRUB_MIN_RAW 72 /* shortest run of decoded bytes cleared */
-#define SCRUB_CHUNK (1u << 20)
+#define SCRUB_CHUNK (64u << 10)
 
 struct scrub {
     unsigned char *region; /* one private mapping, never scanned, burned */
