@@ -110,15 +110,18 @@ static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
     }
 }
 
-/* As root, after the account checks: the PAM session and its
- * monitor (login.h), then in the connection's own process PAM's
- * credentials, ChrootDirectory, and the privilege drop.  Returns 0, or a
- * negative errno with the connection marked dead (logged). */
+/* As root, after the account checks: PAM's credentials and session and
+ * their monitor (login.h), sized for this connection's MaxSessions; then
+ * in the connection's own process the groups, PAM's credentials again (for
+ * the groups they give) and its environment, ChrootDirectory, and the
+ * privilege drop.  Returns 0, or a negative errno with the connection
+ * marked dead (logged). */
 static int become_user(struct vs_conn *c, struct vs_user *u, const char *name)
 {
     char why[512] = "";
     int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
-    int r = vs_login_open(&c->login, u, close_fds, why, sizeof(why));
+    int r =
+        vs_login_open(&c->login, u, (unsigned)c->cfg->max_sessions, close_fds, why, sizeof(why));
     if (r < 0) {
         log_error("refused user %s: cannot open the login session: %s", name, why);
         return r;

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,10 +33,24 @@
 #define LASTLOG_PATH "/var/log/lastlog"
 /* How long a PTY session waits for its utmp record. */
 #define VS_LOGIN_RECORD_WAIT_MS 2000
+/* Descriptors the monitor needs besides one pidfd per session process. */
+#define VS_LOGIN_MONITOR_FDS 64
 
-/* What the child tells the monitor; nothing else crosses. */
+/* Linux 5.1 and 5.3; musl and older C libraries may lack the names (the
+ * numbers are the same on every architecture). */
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* What the child tells the monitor, and the only thing it may: a message
+ * of exactly this size, one of these kinds (tests/integration/liar.py
+ * sends it too).  A TTY start alone comes with a descriptor, the channel
+ * for its answer. */
 enum { MSG_TTY_END = 0, MSG_TTY_START = 1, MSG_PROC_START = 2, MSG_PROC_END = 3 };
-struct tty_msg {
+struct mon_msg {
     uint32_t op; /* MSG_* */
     int32_t pid;
     char line[32]; /* "pts/N", NUL-terminated (MSG_TTY_*) */
@@ -55,24 +71,39 @@ static void set_why(char *why, size_t len, const char *fmt, ...)
 
 /* ---- account checks ---------------------------------------------------- */
 
-static int account_without_pam(const struct vs_user *u, char *why, size_t len)
+/* The account's shadow entry, its strings in buf.  shadow is readable by
+ * root only; a server that is not root has no view of it (and runs
+ * sessions only as itself), nor has an account shadow does not list. */
+static void shadow_facts(const struct vs_user *u, struct vs_account_facts *f, char *buf, size_t len)
 {
-    struct vs_account_facts f = {.uid = u->uid, .expire_day = -1};
     struct spwd sp, *res = NULL;
-    char buf[4096];
+
+    *f = (struct vs_account_facts){
+        .uid = u->uid, .expire_day = -1, .today = (long)(time(NULL) / 86400)};
+    if (getspnam_r(u->name, &sp, buf, len, &res) == 0 && res != NULL) {
+        f->password = sp.sp_pwdp;
+        f->expire_day = sp.sp_expire;
+    }
+}
+
+/* A locked password refuses the login with PAM and without: null
+ * authentication runs no auth stack, where pam_unix would see the lock,
+ * and pam_unix's account stack does not look.  The reason says how an
+ * account that merely has no password ("!" is what useradd gives it) is
+ * made one that may log in without one. */
+static int account_locked(const struct vs_user *u, const struct vs_account_facts *all, char *why,
+                          size_t len)
+{
+    struct vs_account_facts f = {
+        .uid = all->uid, .password = all->password, .expire_day = -1, .today = all->today};
     const char *reason;
 
-    /* shadow is readable by root only; a server that is not root has no
-     * view of it (and runs sessions only as itself). */
-    if (getspnam_r(u->name, &sp, buf, sizeof(buf), &res) == 0 && res != NULL) {
-        f.password = sp.sp_pwdp;
-        f.expire_day = sp.sp_expire;
-    }
-    f.today = (long)(time(NULL) / 86400);
-    f.nologin = access(NOLOGIN_PATH, F_OK) == 0;
     if (vs_account_usable(&f, &reason))
         return 0;
-    set_why(why, len, "%s", reason);
+    set_why(why, len,
+            "%s (its password field starts with '%s'; for an account without a password use "
+            "'*': usermod -p '*' %s)",
+            reason, f.password != NULL && f.password[0] == '!' ? "!" : "*LK*", u->name);
     return -EACCES;
 }
 
@@ -160,15 +191,29 @@ int vs_login_pam_check(char *why, size_t len)
 int vs_login_account(struct vs_login *l, const struct vs_config *cfg, const struct vs_user *u,
                      const char *host, char *why, size_t len)
 {
+    struct vs_account_facts f;
+    char buf[4096];
+    const char *reason;
+
     snprintf(l->host, sizeof(l->host), "%s", host);
     l->monitor_fd = -1;
+    l->pam_cred = l->pam_session = false;
+    shadow_facts(u, &f, buf, sizeof(buf));
+    int r = account_locked(u, &f, why, len);
+    if (r < 0)
+        return r;
 #ifdef VS_HAVE_PAM
     if (cfg->use_pam && geteuid() == 0)
         return account_with_pam(l, u, why, len);
 #else
     (void)cfg;
 #endif
-    return account_without_pam(u, why, len);
+    /* Without PAM: OpenSSH's expiry and /etc/nologin rules. */
+    f.nologin = access(NOLOGIN_PATH, F_OK) == 0;
+    if (vs_account_usable(&f, &reason))
+        return 0;
+    set_why(why, len, "%s", reason);
+    return -EACCES;
 }
 
 /* ---- utmp, wtmp, lastlog ------------------------------------------------- */
@@ -223,21 +268,43 @@ static void lastlog_write(uid_t uid, const char *line, const char *host)
 
 /* ---- the monitor ----------------------------------------------------------- */
 
+/* A PTY the monitor recorded, and the terminal as it was then: an end
+ * record is written only while /dev/pts/N is still that terminal. */
+struct mon_tty {
+    char line[32]; /* "pts/N" */
+    pid_t pid;     /* the session's process: utmp's ut_pid */
+    dev_t rdev;    /* /dev/pts/N's device number, */
+    dev_t dev;     /* and its devpts instance and inode */
+    ino_t ino;
+};
+
+/* A session's process, held by a pidfd: that process, whoever may take
+ * its pid once it is gone. */
+struct mon_proc {
+    pid_t pid;
+    int pidfd;
+};
+
 struct monitor {
     const struct vs_user *user;
     const char *host;
     pid_t child;
-    struct {
-        char line[32];
-        pid_t pid;
-    } ttys[VS_LOGIN_MAX_TTYS];
+    unsigned max; /* the size of each table: the connection's MaxSessions */
+    struct mon_tty *ttys;
     unsigned n_ttys;
-    struct proc_id {
-        pid_t pid;
-        unsigned long long start; /* since boot, in clock ticks: pid reuse shows */
-    } procs[VS_LOGIN_MAX_PROCS];
+    struct mon_proc *procs;
     unsigned n_procs;
 };
+
+static int pidfd_open_pid(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0); /* musl has no wrapper */
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
 
 /* The child runs as the user: a message is a claim to check, not a fact.
  * A start names a PTY of ours the user owns, or a process of the user's
@@ -260,32 +327,15 @@ static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
     return n;
 }
 
-/* A process's parent and start time, from /proc.  Returns 0 or -errno. */
-static int proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
-{
-    char buf[1024];
-    ssize_t n = read_proc(pid, "stat", buf, sizeof(buf));
-    if (n < 0)
-        return (int)n;
-    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
-    int pp;
-    /* Fields 3 (state) to 22 (starttime) follow the name; those skipped are
-     * not stored, so their width does not matter. */
-    if (p == NULL || sscanf(p,
-                            ") %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-                            "%*d %*d %*d %*d %llu",
-                            &pp, start) != 2)
-        return -EIO;
-    *ppid = pp;
-    return 0;
-}
-
 /* The parent of pid, from /proc; -1 if unknown. */
 static pid_t parent_of(pid_t pid)
 {
-    pid_t ppid;
-    unsigned long long start;
-    return proc_stat(pid, &ppid, &start) == 0 ? ppid : -1;
+    char buf[1024];
+    if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
+        return -1;
+    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    int ppid;
+    return p != NULL && sscanf(p, ") %*c %d", &ppid) == 1 ? ppid : -1;
 }
 
 /* The real uid of pid, from /proc (a set-ID program keeps it); -1 if unknown. */
@@ -299,92 +349,198 @@ static long real_uid_of(pid_t pid)
     return p != NULL && sscanf(p, "\nUid: %lu", &uid) == 1 ? (long)uid : -1;
 }
 
-/* pid's parent and start time, if it is a process of the user's (its real
- * uid: a set-ID program keeps that). */
-static bool users_proc(const struct monitor *m, pid_t pid, pid_t *ppid, unsigned long long *start)
+/* A session's process, started or reaped by the child.  A start is
+ * believed for a process of the user's whose parent is the child.  Its
+ * pidfd is taken before the checks, and the process found alive through
+ * it after them: so the checks read the process the pidfd holds, not one
+ * that took over its pid in between. */
+static void monitor_proc(struct monitor *m, const struct mon_msg *msg)
 {
-    return proc_stat(pid, ppid, start) == 0 && real_uid_of(pid) == (long)m->user->uid;
-}
-
-/* A session's process, started or reaped by the child. */
-static void monitor_proc(struct monitor *m, const struct tty_msg *msg)
-{
-    struct proc_id id = {.pid = msg->pid};
-    pid_t ppid;
-
     if (msg->pid <= 0)
         return;
-    if (msg->op == MSG_PROC_END) {
-        for (unsigned i = 0; i < m->n_procs; i++)
-            if (m->procs[i].pid == msg->pid) {
-                m->procs[i] = m->procs[--m->n_procs];
-                return;
-            }
+    for (unsigned i = 0; i < m->n_procs; i++) {
+        if (m->procs[i].pid != msg->pid)
+            continue;
+        /* A start for a process held and still there: told twice.  Else
+         * an end, or a start for a pid that a process of ours held until
+         * it went unreported (the child need not tell). */
+        if (msg->op == MSG_PROC_START && pidfd_signal(m->procs[i].pidfd, 0) == 0)
+            return;
+        vs_close(m->procs[i].pidfd);
+        m->procs[i] = m->procs[--m->n_procs];
+        break;
+    }
+    if (msg->op != MSG_PROC_START || m->n_procs >= m->max)
+        return;
+    int pidfd = pidfd_open_pid(msg->pid);
+    if (pidfd < 0) {
+        if (errno != ESRCH)
+            log_verbose("pidfd_open: %s", strerror(errno));
         return;
     }
-    if (m->n_procs >= VS_LOGIN_MAX_PROCS || !users_proc(m, msg->pid, &ppid, &id.start) ||
-        ppid != m->child)
+    if (parent_of(msg->pid) != m->child || real_uid_of(msg->pid) != (long)m->user->uid ||
+        pidfd_signal(pidfd, 0) < 0) {
+        vs_close(pidfd);
         return;
-    m->procs[m->n_procs++] = id;
+    }
+    m->procs[m->n_procs++] = (struct mon_proc){.pid = msg->pid, .pidfd = pidfd};
 }
 
 /* The child died without hanging up its sessions (killed, crashed): each
  * session's process gets the SIGHUP it would have sent.  PR_SET_PDEATHSIG
  * does the same from the kernel, but a command that executes a set-ID
- * program loses it.  Only a process still the one reported (same start
- * time, still the user's) is signalled. */
+ * program loses it.  Only a process still the user's is signalled, and
+ * through its pidfd: if the signal lands, the process was alive across the
+ * read of its uid, so the read was of it. */
 static void monitor_hang_up(const struct monitor *m)
 {
-    for (unsigned i = 0; i < m->n_procs; i++) {
-        pid_t ppid;
-        unsigned long long start;
-        if (users_proc(m, m->procs[i].pid, &ppid, &start) && start == m->procs[i].start)
-            kill(m->procs[i].pid, SIGHUP);
-    }
+    for (unsigned i = 0; i < m->n_procs; i++)
+        if (real_uid_of(m->procs[i].pid) == (long)m->user->uid)
+            pidfd_signal(m->procs[i].pidfd, SIGHUP);
 }
 
-static void monitor_msg(struct monitor *m, const struct tty_msg *msg)
+/* Whether utmp's record for line, if it has one, is the one written for
+ * pid: not another login's, which an end record would erase. */
+static bool utmp_line_ours(const struct monitor *m, const char *line, pid_t pid)
+{
+    struct utmpx key, *ut;
+    bool ours = true;
+
+    memset(&key, 0, sizeof(key));
+    field(key.ut_line, sizeof(key.ut_line), line);
+    setutxent();
+    ut = getutxline(&key);
+    if (ut != NULL && ut->ut_type == USER_PROCESS &&
+        (ut->ut_pid != pid || strncmp(ut->ut_user, m->user->name, sizeof(ut->ut_user)) != 0))
+        ours = false;
+    endutxent();
+    return ours;
+}
+
+/* Whether the end record of t may be written: /dev/pts/N is still the
+ * terminal recorded (device, devpts instance and inode) and still the
+ * user's, or gone with the last process that had it open; and utmp's
+ * record for the line is not another login's.  The child may lie: an end
+ * for a terminal freed since and handed to another login must not erase
+ * that login's record, nor may the last records when the child dies. */
+static bool tty_still_ours(const struct monitor *m, const struct mon_tty *t)
+{
+    char dev[64];
+    struct stat st;
+
+    snprintf(dev, sizeof(dev), "/dev/%s", t->line);
+    if (lstat(dev, &st) == 0) {
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != t->rdev || st.st_dev != t->dev ||
+            st.st_ino != t->ino || st.st_uid != m->user->uid)
+            return false;
+    } else if (errno != ENOENT) {
+        return false;
+    }
+    return utmp_line_ours(m, t->line, t->pid);
+}
+
+/* Ends the record of m->ttys[i] and forgets it. */
+static void tty_end(struct monitor *m, unsigned i)
+{
+    struct mon_tty *t = &m->ttys[i];
+
+    if (tty_still_ours(m, t))
+        utmp_write(m->user->name, t->line, m->host, t->pid, false);
+    else
+        log_info("no logout record for user %s on %s: the terminal is no longer this login's",
+                 m->user->name, t->line);
+    m->ttys[i] = m->ttys[--m->n_ttys];
+}
+
+static void monitor_tty(struct monitor *m, const struct mon_msg *msg)
 {
     char line[sizeof(msg->line)], dev[64];
     struct stat st;
     unsigned num;
     int end = 0;
 
-    if (msg->op == MSG_PROC_START || msg->op == MSG_PROC_END) {
-        monitor_proc(m, msg);
-        return;
-    }
-    if (msg->op != MSG_TTY_START && msg->op != MSG_TTY_END)
-        return;
     memcpy(line, msg->line, sizeof(line));
     line[sizeof(line) - 1] = '\0';
     if (sscanf(line, "pts/%u%n", &num, &end) != 1 || line[end] != '\0' || msg->pid <= 0)
         return;
-    snprintf(dev, sizeof(dev), "/dev/%s", line);
-    if (msg->op == MSG_TTY_START) {
-        /* A session's process (the connection's child) on a PTY the user owns. */
-        if (m->n_ttys >= VS_LOGIN_MAX_TTYS || lstat(dev, &st) < 0 || !S_ISCHR(st.st_mode) ||
-            st.st_uid != m->user->uid || parent_of(msg->pid) != m->child)
-            return;
-        for (unsigned i = 0; i < m->n_ttys; i++)
-            if (strcmp(m->ttys[i].line, line) == 0)
-                return;
-        snprintf(m->ttys[m->n_ttys].line, sizeof(m->ttys[0].line), "%s", line);
-        m->ttys[m->n_ttys++].pid = msg->pid;
-        utmp_write(m->user->name, line, m->host, msg->pid, true);
-        lastlog_write(m->user->uid, line, m->host);
-        return;
-    }
     for (unsigned i = 0; i < m->n_ttys; i++)
         if (strcmp(m->ttys[i].line, line) == 0) {
-            utmp_write(m->user->name, line, m->host, m->ttys[i].pid, false);
-            m->ttys[i] = m->ttys[--m->n_ttys];
+            if (msg->op == MSG_TTY_END)
+                tty_end(m, i);
             return;
         }
+    if (msg->op != MSG_TTY_START)
+        return;
+    /* A session's process (the connection's child) on a PTY the user owns. */
+    snprintf(dev, sizeof(dev), "/dev/%s", line);
+    if (m->n_ttys >= m->max || lstat(dev, &st) < 0 || !S_ISCHR(st.st_mode) ||
+        st.st_uid != m->user->uid || parent_of(msg->pid) != m->child)
+        return;
+    struct mon_tty *t = &m->ttys[m->n_ttys++];
+    *t = (struct mon_tty){.pid = msg->pid, .rdev = st.st_rdev, .dev = st.st_dev, .ino = st.st_ino};
+    snprintf(t->line, sizeof(t->line), "%s", line);
+    utmp_write(m->user->name, line, m->host, msg->pid, true);
+    lastlog_write(m->user->uid, line, m->host);
+}
+
+/* Whether fd is a channel the monitor may answer on: a Unix stream
+ * socket, where a send() that does not wait reaches nothing but its
+ * reader.  getsockopt first: on anything but a socket it fails without
+ * involving the file's driver (fstat on a FUSE file asks its daemon). */
+static bool answer_channel(int fd)
+{
+    int v;
+    socklen_t vlen = sizeof(v);
+    struct stat st;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vlen) < 0 || v != AF_UNIX)
+        return false;
+    vlen = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vlen) < 0 || v != SOCK_STREAM)
+        return false;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* Takes one message off the child's socket and acts on it.  Returns 0, or
+ * -1 once the socket is done with (its end, an error).  The message is
+ * looked at first with no room for descriptors: those sent with anything
+ * but a TTY start are dropped by the kernel and never installed here (a
+ * close() can wait on whatever serves a file).  A TTY start's one
+ * descriptor gets the answer only if it is a Unix stream socket, and is
+ * closed untouched otherwise.  Nothing here waits. */
+static int monitor_read(struct monitor *m, int sock)
+{
+    struct mon_msg msg;
+    int reply = -1;
+    long n = recv(sock, &msg, sizeof(msg), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (n == (long)sizeof(msg) && msg.op == MSG_TTY_START) {
+        n = vs_recv_with_fd(sock, &msg, sizeof(msg), &reply, MSG_DONTWAIT | MSG_TRUNC);
+    } else {
+        n = recv(sock, &msg, sizeof(msg), MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0)
+            n = -errno;
+    }
+    bool whole = n == (long)sizeof(msg);
+    if (whole && (msg.op == MSG_PROC_START || msg.op == MSG_PROC_END))
+        monitor_proc(m, &msg);
+    else if (whole && (msg.op == MSG_TTY_START || msg.op == MSG_TTY_END))
+        monitor_tty(m, &msg);
+    if (reply >= 0) {
+        /* Done (or refused): the session may go on. */
+        if (whole && msg.op == MSG_TTY_START && answer_channel(reply))
+            (void)!send(reply, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(reply);
+    }
+    return n == 0 || (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR) ? -1 : 0;
 }
 
 /* Waits for the child, forwarding the signals meant for the connection;
- * records what it reports.  Returns its wait status. */
+ * records what it reports.  Returns its wait status.  Nothing in the loop
+ * waits but poll(), which SIGCHLD ends: the child's death is seen at once,
+ * whatever it sent before. */
 static int monitor_wait(struct monitor *m, int fd)
 {
     int status = 0;
@@ -401,66 +557,94 @@ static int monitor_wait(struct monitor *m, int fd)
         for (int sig = 1; sig < 32; sig++)
             if (sig != SIGCHLD && (sigs & VS_SIGBIT(sig)))
                 kill(m->child, sig);
-        if (fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            struct tty_msg msg;
-            int reply = -1;
-            long n = vs_recv_with_fd(fd, &msg, sizeof(msg), &reply, MSG_DONTWAIT);
-            if (n == (long)sizeof(msg))
-                monitor_msg(m, &msg);
-            if (reply >= 0) { /* done (or refused): the session may go on */
-                (void)!write(reply, "", 1);
-                close(reply);
-            }
-            if (n == 0 || (n < 0 && n != -EAGAIN))
-                fd = vs_close(fd);
-        }
+        if (fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) && monitor_read(m, fd) < 0)
+            fd = vs_close(fd);
         pid_t pid = waitpid(m->child, &status, WNOHANG);
         if (pid == m->child)
             return status;
     }
 }
 
+/* The monitor holds a pidfd per session process: room for MaxSessions of
+ * them whatever the limit it has (pam_limits set the user's on it). */
+static void monitor_fd_limit(unsigned max)
+{
+    rlim_t need = (rlim_t)max + VS_LOGIN_MONITOR_FDS;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = need;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        rl.rlim_max = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        log_verbose("cannot raise the monitor's descriptor limit to %llu: %s",
+                    (unsigned long long)need, strerror(errno));
+}
+
 #ifdef VS_HAVE_PAM
-static int pam_session_open(struct vs_login *l, char *why, size_t len)
+/* OpenSSH's sshd's order: credentials, then the session, both on the
+ * handle that deletes and closes them at the end (the monitor's). */
+static int pam_login_open(struct vs_login *l, char *why, size_t len)
 {
     pam_handle_t *pamh = l->pam;
-    int rc = pam_open_session(pamh, PAM_SILENT);
+    int rc = pam_setcred(pamh, PAM_ESTABLISH_CRED | PAM_SILENT);
 
+    if (rc != PAM_SUCCESS) {
+        set_why(why, len, "PAM credentials: %s%s%s", pam_strerror(pamh, rc),
+                conv_state.text[0] ? ": " : "", conv_state.text);
+        return -EACCES;
+    }
+    l->pam_cred = true;
+    rc = pam_open_session(pamh, PAM_SILENT);
     if (rc != PAM_SUCCESS) {
         set_why(why, len, "PAM session: %s%s%s", pam_strerror(pamh, rc),
                 conv_state.text[0] ? ": " : "", conv_state.text);
         return -EACCES;
     }
-    l->env = pam_getenvlist(pamh);
+    l->pam_session = true;
     return 0;
 }
 
-static void pam_session_close(struct vs_login *l)
+/* Closes what pam_login_open opened, in reverse, and ends the handle. */
+static void pam_login_close(struct vs_login *l)
 {
     pam_handle_t *pamh = l->pam;
-    int rc = pam_close_session(pamh, PAM_SILENT);
+    int rc = PAM_SUCCESS;
 
-    if (rc != PAM_SUCCESS)
+    if (l->pam_session && (rc = pam_close_session(pamh, PAM_SILENT)) != PAM_SUCCESS)
         log_error("PAM: closing the session: %s", pam_strerror(pamh, rc));
-    pam_setcred(pamh, PAM_DELETE_CRED | PAM_SILENT);
+    if (l->pam_cred)
+        pam_setcred(pamh, PAM_DELETE_CRED | PAM_SILENT);
     pam_end(pamh, rc);
     l->pam = NULL;
+    l->pam_cred = l->pam_session = false;
 }
 #endif
 
-int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_fds, char *why,
-                  size_t len)
+int vs_login_open(struct vs_login *l, const struct vs_user *u, unsigned max_sessions,
+                  const int *close_fds, char *why, size_t len)
 {
-    int sv[2];
+    int sv[2], r = -EIO;
 
     if (geteuid() != 0)
         return 0;
-#ifdef VS_HAVE_PAM
-    if (l->pam != NULL) {
-        int r = pam_session_open(l, why, len);
-        if (r < 0)
-            return r;
+    /* The monitor's tables, made before the fork so that a failure still
+     * refuses the login: MaxSessions entries each (one at least). */
+    size_t slots = max_sessions > 0 ? max_sessions : 1;
+    struct monitor m = {.user = u,
+                        .host = l->host,
+                        .max = max_sessions,
+                        .ttys = calloc(slots, sizeof(struct mon_tty)),
+                        .procs = calloc(slots, sizeof(struct mon_proc))};
+    if (m.ttys == NULL || m.procs == NULL) {
+        set_why(why, len, "%s", strerror(ENOMEM));
+        goto fail;
     }
+#ifdef VS_HAVE_PAM
+    if (l->pam != NULL && (r = pam_login_open(l, why, len)) < 0)
+        goto fail;
+    r = -EIO;
 #endif
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         set_why(why, len, "socketpair: %s", strerror(errno));
@@ -474,6 +658,8 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
         goto fail;
     }
     if (pid == 0) {
+        free(m.ttys);
+        free(m.procs);
         vs_close(sv[0]);
         l->monitor_fd = sv[1];
         l->monitor_pid = getppid();
@@ -495,26 +681,29 @@ int vs_login_open(struct vs_login *l, const struct vs_user *u, const int *close_
     }
     alarm(0);
     vs_signals_init(); /* a pipe of its own: the child keeps the old one */
-    struct monitor m = {.user = u, .host = l->host, .child = pid};
+    monitor_fd_limit(max_sessions);
+    m.child = pid;
     int status = monitor_wait(&m, sv[0]);
     if (WIFSIGNALED(status)) {
         log_error("connection process for user %s died of signal %d", u->name, WTERMSIG(status));
         monitor_hang_up(&m);
     }
-    for (unsigned i = 0; i < m.n_ttys; i++)
-        utmp_write(u->name, m.ttys[i].line, l->host, m.ttys[i].pid, false);
+    while (m.n_ttys > 0)
+        tty_end(&m, m.n_ttys - 1);
 #ifdef VS_HAVE_PAM
     if (l->pam != NULL)
-        pam_session_close(l);
+        pam_login_close(l);
 #endif
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 
 fail:
+    free(m.ttys);
+    free(m.procs);
 #ifdef VS_HAVE_PAM
     if (l->pam != NULL)
-        pam_session_close(l);
+        pam_login_close(l);
 #endif
-    return -EIO;
+    return r;
 }
 
 int vs_login_setcred(struct vs_login *l)
@@ -523,12 +712,19 @@ int vs_login_setcred(struct vs_login *l)
     pam_handle_t *pamh = l->pam;
     if (pamh == NULL)
         return 0;
+    /* Again, in this process: initgroups wiped the supplementary groups
+     * the monitor's pam_setcred may have given (pam_group), as OpenSSH's
+     * sshd re-establishes them in its session's process. */
     int rc = pam_setcred(pamh, PAM_ESTABLISH_CRED | PAM_SILENT);
-    if (rc != PAM_SUCCESS)
+    if (rc == PAM_SUCCESS)
+        l->env = pam_getenvlist(pamh); /* with what setcred added (KRB5CCNAME, pam_env) */
+    else
         log_error("PAM: setting credentials: %s", pam_strerror(pamh, rc));
-    /* The monitor owns the session: let go without closing anything. */
+    /* The monitor owns the credentials and the session: let go without
+     * deleting or closing anything. */
     pam_end(pamh, rc | PAM_DATA_SILENT);
     l->pam = NULL;
+    l->pam_cred = l->pam_session = false;
     return rc == PAM_SUCCESS ? 0 : -EACCES;
 #else
     (void)l;
@@ -538,7 +734,7 @@ int vs_login_setcred(struct vs_login *l)
 
 void vs_login_proc(struct vs_login *l, pid_t pid, bool start)
 {
-    struct tty_msg msg = {.op = start ? MSG_PROC_START : MSG_PROC_END, .pid = pid};
+    struct mon_msg msg = {.op = start ? MSG_PROC_START : MSG_PROC_END, .pid = pid};
 
     if (l->monitor_fd >= 0)
         vs_send_with_fd(l->monitor_fd, &msg, sizeof(msg), -1);
@@ -546,15 +742,16 @@ void vs_login_proc(struct vs_login *l, pid_t pid, bool start)
 
 void vs_login_tty(struct vs_login *l, pid_t pid, const char *tty, bool start)
 {
-    struct tty_msg msg = {.op = start ? MSG_TTY_START : MSG_TTY_END, .pid = pid};
+    struct mon_msg msg = {.op = start ? MSG_TTY_START : MSG_TTY_END, .pid = pid};
     int sv[2] = {-1, -1};
 
     if (l->monitor_fd < 0 || strncmp(tty, "/dev/", 5) != 0)
         return;
     snprintf(msg.line, sizeof(msg.line), "%s", tty + 5);
     /* A start waits (briefly) for the record, so that the session's first
-     * command already finds itself in utmp; the answer comes on a socket
-     * of its own, as sessions may start at once. */
+     * command already finds itself in utmp; the answer comes on a Unix
+     * stream socket of its own (the only channel the monitor answers on),
+     * as sessions may start at once. */
     if (start && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return;
     if (vs_send_with_fd(l->monitor_fd, &msg, sizeof(msg), sv[1]) == 0 && start) {
@@ -573,6 +770,7 @@ void vs_login_free(struct vs_login *l)
     if (l->pam != NULL) /* refused before a session: nothing was opened */
         pam_end(l->pam, PAM_SUCCESS);
     l->pam = NULL;
+    l->pam_cred = l->pam_session = false;
 #endif
     if (l->env != NULL) {
         for (char **e = l->env; *e != NULL; e++)

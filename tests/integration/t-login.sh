@@ -1,58 +1,35 @@
 # A real login (login.h): PAM's account and session stacks with the PAM
 # service vsock-ssh ships (pam_nologin, expiry, pam_loginuid, pam_limits,
-# pam_env), utmp/wtmp for PTY sessions, the root monitor and the user's
-# connection process, and the same account rules without PAM.
+# pam_env), PAM's credentials (pam_env and pam_group at pam_setcred),
+# utmp/wtmp for PTY sessions, the root monitor and the user's connection
+# process, locked accounts refused with and without PAM, and the same
+# account rules without PAM.
 #
-# The server runs in a mount namespace of its own, where /etc is an overlay
-# holding this test's files (the shipped PAM service, a nologin file, a
-# limits.d entry, a shadow file with the test account expired or locked)
-# and /run, wtmp and lastlog are scratch copies: nothing of the machine's
-# changes, and the parallel tests see none of it.
+# The server runs in a mount namespace of its own (private.sh), where /etc
+# is an overlay holding this test's files (the shipped PAM service, a
+# nologin file, a limits.d entry, a shadow file with the test account
+# expired or locked) and /run, wtmp and lastlog are scratch copies: nothing
+# of the machine's changes, and the parallel tests see none of it.  A root
+# session runs the administrator's tools (usermod, passwd) in there.
 . "$(dirname "$0")/lib.sh"
-require_root
 require_test_user
-command -v unshare >/dev/null || skip "unshare missing"
-PROP=$(private_propagation) || exit $?
+. "$(dirname "$0")/private.sh"
 uid=$(id -u "$TEST_USER")
 
-# The overlay's upper layer, prepared here and copied onto a tmpfs in the
-# namespace (an overlay's upper layer cannot be on every file system).
-UP=$T/up
 mkdir -p "$UP/pam.d" "$UP/security/limits.d"
 cp "$VS_SRC/config/pam/vsock-sshd" "$UP/pam.d/vsock-sshd"
 echo "$TEST_USER - nofile 1234" > "$UP/security/limits.d/vsock-ssh-test.conf"
 echo "VS_PAM_PROBE=from-pam-env" > "$UP/environment"
-: > "$T/wtmp"; : > "$T/lastlog"
-
-# exec_private CMD...: becomes CMD where /etc, /run, wtmp and lastlog are ours.
-exec_private() {
-    exec unshare --mount --propagation "$PROP" /bin/sh -c '
-        set -e
-        T=$1; shift
-        mkdir -p "$T/ovl"
-        mount -t tmpfs -o mode=755 tmpfs "$T/ovl"
-        mkdir -p "$T/ovl/up" "$T/ovl/work"
-        cp -a "$T/up/." "$T/ovl/up/"
-        mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ovl/up,workdir=$T/ovl/work" /etc
-        mount -t tmpfs -o mode=755 tmpfs /run
-        install -m 664 -g utmp /dev/null /run/utmp
-        [ ! -e /var/log/wtmp ] || mount --bind "$T/wtmp" /var/log/wtmp
-        [ ! -e /var/log/lastlog ] || mount --bind "$T/lastlog" /var/log/lastlog
-        exec "$@"
-    ' sh "$T" "$@"
-}
-in_private() { (exec_private "$@"); }
-
-start_private() { # [config line]...
-    stop_server
-    write_config "$@"
-    rm -f "$SOCK"
-    exec_private "$VS_SSHD" -D -e -f "$T/sshd_config" 2>>"$LOG" &
-    SERVER_PID=$!
-    wait_for "[ -S '$SOCK' ] || ! kill -0 $SERVER_PID 2>/dev/null" 100 ||
-        fail "server did not start"
-    [ -S "$SOCK" ] || fail "server exited at start: $(tail -3 "$LOG")"
-}
+# Credentials: pam_env and pam_group in an auth stack act in pam_setcred
+# (null authentication never calls pam_authenticate), so this variable and
+# this supplementary group come from pam_setcred alone.
+cat >> "$UP/pam.d/vsock-sshd" <<'PAM'
+auth optional pam_env.so readenv=1 envfile=/etc/vs-setcred-env conffile=/etc/vs-setcred-env.conf
+auth optional pam_group.so
+PAM
+echo "VS_SETCRED_PROBE=from-setcred" > "$UP/vs-setcred-env"
+: > "$UP/vs-setcred-env.conf"
+echo "vsock-sshd;*;$TEST_USER;Al0000-2400;games" > "$UP/security/group.conf"
 
 # shadow_with FIELD VALUE: the test account's shadow field changed (2 the
 # password, 8 the expiry day), in the overlay.
@@ -62,6 +39,10 @@ shadow_with() {
     chown root:shadow "$UP/shadow"; chmod 640 "$UP/shadow"
 }
 no_overrides() { rm -f "$UP/shadow" "$UP/nologin"; }
+# as_root CMD: runs CMD in a root session, in the server's namespace.
+as_root() { vssh relay -l root "$*" </dev/null || fail "as root: $*"; }
+# What a refusal for a locked password adds (grep -E).
+LOCK_FIX="for an account without a password use '\\*': usermod -p '\\*' $TEST_USER\\)"
 
 # refused WHAT TEXT [user]: the login is refused, the client is told TEXT
 # (the banner) and the log says why.
@@ -74,20 +55,6 @@ refused() {
     : > "$LOG"
 }
 
-# The USER_PROCESS records in utmp, as "user line (host)" lines, read by the
-# session itself: `who` on Debian 13 lists logind's sessions instead (its
-# coreutils is built with systemd), which a chroot without logind lacks.
-cat > "$T/utmp.py" <<'PY'
-import struct
-d = open("/run/utmp", "rb").read()
-for i in range(0, len(d) - 383, 384):  # struct utmp, x86_64
-    kind, = struct.unpack_from("h", d, i)
-    line, user, host = (struct.unpack_from(f, d, i + o)[0].split(b"\0")[0].decode()
-                        for f, o in (("32s", 8), ("32s", 44), ("256s", 76)))
-    if kind == 7:  # USER_PROCESS
-        print(user, line, "(" + host + ")")
-PY
-chmod 644 "$T/utmp.py"
 who_uses_utmp() { ! ldd "$(command -v who)" 2>/dev/null | grep -q libsystemd; }
 # pty_login: a PTY session printing its limits, loginuid, PAM variable, tty,
 # the utmp records and who (\r removed).
@@ -110,6 +77,10 @@ if [ "$pam" = yes ]; then
     [ -n "$tty" ] || fail "no tty in: $out"
     expect_match "utmp has the PTY session while it runs" "^$TEST_USER $tty \(unix:0\)\$" "$out"
     ! who_uses_utmp || expect_match "who lists it" "^$TEST_USER +$tty .*\(unix:0\)" "$out"
+    out=$(vssh relay 'echo "setcred=$VS_SETCRED_PROBE"; id -Gn' </dev/null)
+    expect_match "what pam_setcred adds to the PAM environment reaches the session" \
+        '^setcred=from-setcred$' "$out"
+    expect_match "pam_setcred's supplementary groups survive initgroups" '(^| )games( |$)' "$out"
     wait_for "! vssh relay '/usr/bin/python3 $T/utmp.py' </dev/null | grep -q ' $tty '" 50 ||
         fail "utmp still lists $tty after the session ended"
     if [ -e /var/log/wtmp ] && command -v last >/dev/null; then
@@ -148,6 +119,25 @@ if [ "$pam" = yes ]; then
     refused "expired (PAM)" "account has expired"
     expect_eq "expired: another account is admitted" ok "$(vssh relay -l root 'echo ok' </dev/null)"
 
+    # A locked password, with PAM: null authentication runs no auth stack,
+    # where pam_unix would see the lock, and its account stack does not
+    # look, so it is checked as without PAM.  Locked and expired by the
+    # administrator's tools; unlocked as the refusal says.
+    no_overrides
+    start_private
+    for lock in 'usermod -L' 'passwd -l'; do
+        as_root "$lock $TEST_USER >/dev/null"
+        refused "$lock (PAM)" "the account is locked \\(its password field starts with '!'; $LOCK_FIX"
+        as_root "usermod -p '*' $TEST_USER"
+        expect_eq "$lock (PAM): unlocked as told" ok "$(vssh relay 'echo ok' </dev/null)"
+    done
+    as_root "usermod -p '*LK*' $TEST_USER"
+    refused "*LK* (PAM)" "the account is locked \\(its password field starts with '\\*LK\\*'; $LOCK_FIX"
+    as_root "usermod -p '*' $TEST_USER && usermod -e 1 $TEST_USER"
+    refused "usermod -e 1 (PAM)" "account has expired"
+    as_root "usermod -e '' $TEST_USER"
+    expect_eq "usermod -e '': admitted again" ok "$(vssh relay 'echo ok' </dev/null)"
+
     # No PAM service: a startup error, not PAM's "other" service.
     no_overrides
     rm -f "$UP/pam.d/vsock-sshd"; mknod "$UP/pam.d/vsock-sshd" c 0 0
@@ -170,10 +160,10 @@ start_private 'UsePAM no'
 refused "expired (no PAM)" "the account has expired"
 no_overrides; shadow_with 2 '!'
 start_private 'UsePAM no'
-refused "locked (no PAM)" "the account is locked"
+refused "locked (no PAM)" "the account is locked \\(its password field starts with '!'; $LOCK_FIX"
 no_overrides; shadow_with 2 '*LK*'
 start_private 'UsePAM no'
-refused "locked *LK* (no PAM)" "the account is locked"
+refused "locked *LK* (no PAM)" "the account is locked \\(its password field starts with '\\*LK\\*'; $LOCK_FIX"
 no_overrides; echo "back soon" > "$UP/nologin"
 start_private 'UsePAM no'
 refused "nologin (no PAM)" "logins are disabled"
