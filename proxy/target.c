@@ -25,6 +25,12 @@ int vp_name_valid(const char *s)
     return !digits;
 }
 
+int vp_name_or_id_valid(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return vp_name_valid(s) || (n > 0 && n <= VP_NAME_MAX && s[n] == '\0');
+}
+
 /* A prefix of systemd's forms ("unix/", "unix%"), and for unix also the
  * spelling of vsock-sshd's Listen ("unix:"). */
 static const char *after_prefix(const char *s, const char *prefix)
@@ -33,6 +39,30 @@ static const char *after_prefix(const char *s, const char *prefix)
     if (strncmp(s, prefix, n) == 0 &&
         (s[n] == '/' || s[n] == '%' || (s[n] == ':' && strcmp(prefix, "unix") == 0)))
         return s + n + 1;
+    return NULL;
+}
+
+/* The prefixed name forms: systemd's vm/ and vm%, libvirt's qemu/,
+ * qemu:system/ and qemu:session/ (libvirt has no '%' forms). */
+static const char *name_form(const char *s, enum vp_name_scope *scope)
+{
+    static const struct {
+        const char *prefix;
+        enum vp_name_scope scope;
+    } forms[] = {
+        {"vm/", VP_SCOPE_ALL},
+        {"vm%", VP_SCOPE_ALL},
+        {"qemu/", VP_SCOPE_LIBVIRT},
+        {"qemu:system/", VP_SCOPE_SYSTEM},
+        {"qemu:session/", VP_SCOPE_SESSION},
+    };
+    for (size_t i = 0; i < VS_ARRAY_SIZE(forms); i++) {
+        size_t n = strlen(forms[i].prefix);
+        if (strncmp(s, forms[i].prefix, n) == 0) {
+            *scope = forms[i].scope;
+            return s + n;
+        }
+    }
     return NULL;
 }
 
@@ -84,21 +114,21 @@ int vp_target_parse(const char *target, const char *port, struct vp_target *out,
         t.kind = VP_TARGET_UNIX;
         if (set_path(&t, rest, why) < 0)
             return -EINVAL;
-    } else if ((rest = after_prefix(target, "vm")) != NULL || vp_name_valid(target)) {
+    } else if ((rest = name_form(target, &t.scope)) != NULL || vp_name_valid(target)) {
         t.kind = VP_TARGET_NAME;
-        rest = rest ? rest : target;
-        if (!vp_name_valid(rest)) {
+        if (rest != NULL && !vp_name_or_id_valid(rest)) {
             *why = "bad VM name (letters, digits, '.', '_', '-'; at most 64)";
             return -EINVAL;
         }
-        snprintf(t.name, sizeof(t.name), "%s", rest);
+        snprintf(t.name, sizeof(t.name), "%s", rest ? rest : target);
     } else {
         rest = after_prefix(target, "vsock");
         t.kind = VP_TARGET_VSOCK;
         /* CID 0xffffffff is VMADDR_CID_ANY, not an address one connects to. */
         if (vs_parse_u32(rest ? rest : target, UINT32_MAX - 1, &t.cid) < 0) {
             *why = "expected CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, unix:PATH, "
-                   "vsock-mux/PATH, vsock-mux%PATH, or a VM name (NAME, vm/NAME, vm%NAME)";
+                   "vsock-mux/PATH, vsock-mux%PATH, or a VM name (NAME, vm/NAME, vm%NAME, "
+                   "qemu/NAME, qemu:system/NAME, qemu:session/NAME)";
             return -EINVAL;
         }
     }

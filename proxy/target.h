@@ -1,4 +1,5 @@
-/* vsock-proxy targets: the host-name forms of systemd's ssh proxy. */
+/* vsock-proxy targets: the host-name forms of systemd's ssh proxy, and
+ * libvirt's (qemu/NAME, qemu:system/NAME, qemu:session/NAME). */
 #ifndef VP_TARGET_H
 #define VP_TARGET_H
 
@@ -11,10 +12,23 @@
  * a letter or digit, and not all digits (that is a CID). */
 int vp_name_valid(const char *s);
 
+/* Whether s is what may follow vm/ or qemu/: a VM name, or up to
+ * VP_NAME_MAX digits (a libvirt domain ID; bare digits are a CID). */
+int vp_name_or_id_valid(const char *s);
+
 enum vp_target_kind { VP_TARGET_VSOCK, VP_TARGET_UNIX, VP_TARGET_VSOCK_MUX, VP_TARGET_NAME };
+
+/* Where a name is looked up (names.h). */
+enum vp_name_scope {
+    VP_SCOPE_ALL,     /* NAME, vm/NAME, vm%NAME: the names file, then libvirt */
+    VP_SCOPE_LIBVIRT, /* qemu/NAME: libvirt only (system, then session) */
+    VP_SCOPE_SYSTEM,  /* qemu:system/NAME: libvirt's qemu:///system only */
+    VP_SCOPE_SESSION, /* qemu:session/NAME: libvirt's qemu:///session only */
+};
 
 struct vp_target {
     enum vp_target_kind kind;
+    enum vp_name_scope scope;   /* name */
     uint32_t cid;               /* vsock */
     uint32_t port;              /* vsock, vsock-mux, name; 0: not given (names file) */
     char path[108];             /* unix, vsock-mux: sizeof(sun_path) */
@@ -23,9 +37,11 @@ struct vp_target {
 
 /* Parses TARGET and the optional PORT argument (NULL: 22; ignored for unix).
  * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH,
- * vsock-mux%PATH, or a VM name: NAME, vm/NAME or vm%NAME (see names.h);
- * a relative PATH gets a leading "/", as systemd does.  unix:PATH (as
- * vsock-sshd's Listen spells it) is the same as unix/PATH.
+ * vsock-mux%PATH, or a VM name: NAME, vm/NAME, vm%NAME, or libvirt's
+ * qemu/NAME, qemu:system/NAME, qemu:session/NAME (see names.h); after a
+ * prefix, NAME may also be all digits (a libvirt domain ID).  A relative
+ * PATH gets a leading "/", as systemd does.  unix:PATH (as vsock-sshd's
+ * Listen spells it) is the same as unix/PATH.
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on
  * success. No socket is touched. */
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);

@@ -72,17 +72,22 @@ static void usage(FILE *out)
         "  vsock-mux/PATH, vsock-mux%%PATH    hybrid vsock (Firecracker, cloud-hypervisor)\n"
         "  NAME, vm/NAME, vm%%NAME            a VM by name: " VP_NAMES_FILE "\n"
         "                                    (NAME TARGET [PORT] lines; " VP_NAMES_ENV "=FILE\n"
-        "                                    reads another), then libvirt's domains\n"
+        "                                    reads another), then libvirt: qemu:///system,\n"
+        "                                    then qemu:///session if not root (or the one URI\n"
+        "                                    in " VP_LIBVIRT_URI_ENV "), by name, UUID or ID\n"
+        "  qemu/NAME, qemu:system/NAME,      libvirt's own forms: libvirt only (system then\n"
+        "  qemu:session/NAME                 session; system only; session only)\n"
         "\n"
-        "scp, rsync, sftp, sshfs and git read a '/' before the ':' as a local path:\n"
-        "with them use vsock%%CID or vm%%NAME (a names-file entry for a socket path).\n"
+        "scp, rsync, sftp, sshfs and git read a '/' before the ':' as a local path, and\n"
+        "the first ':' as the end of the host name: with them use vsock%%CID or vm%%NAME.\n"
         "\n"
         "  --fdpass        pass the connected socket to ssh (ProxyUseFdpass yes) and exit\n"
         "  --timeout SEC   give up connecting after SEC seconds\n"
         "  --help, --version\n"
         "\n"
         "Example: ssh -o ProxyCommand='%s --fdpass %%n %%p' -o ProxyUseFdpass=yes vsock/3\n"
-        "Exit status: 0 connected (or passed on), 1 cannot connect, 2 bad arguments or names.\n",
+        "Exit status: 0 connected (or passed on), 1 cannot connect (also a VM that is not running\n"
+        "or has no vsock device), 2 bad arguments, an unknown name, a malformed names file.\n",
         prog, prog);
 }
 
@@ -565,19 +570,21 @@ int main(int argc, char **argv)
     VS_CLEANUP_CLOSE int bound = privileged_source(&target, argv);
     if (bound == -2)
         return 1;
+    /* (Before libvirt, which may write to a daemon that went away.) */
+    signal(SIGPIPE, SIG_IGN);
     if (target.kind == VP_TARGET_NAME) {
         /* A port in the names file stands in for ssh's default 22; any
          * other port on the command line (ssh -p) wins over it. */
         uint32_t asked = target.port;
-        char why_name[512];
-        if (vp_names_resolve(target.name, &target, why_name, sizeof(why_name)) < 0) {
+        char why_name[1024];
+        int r = vp_names_resolve(target.name, target.scope, &target, why_name, sizeof(why_name));
+        if (r < 0) {
             errorf(0, "%s", why_name);
-            return 2;
+            return r == -EHOSTDOWN ? 1 : 2; /* a VM that is there, without a CID to reach */
         }
         if (target.port == 0 || asked != 22)
             target.port = asked;
     }
-    signal(SIGPIPE, SIG_IGN);
 
     int64_t deadline = timeout > 0 ? vs_now_ms() + (int64_t)timeout * 1000 : -1;
     VS_CLEANUP_CLOSE int fd = connect_target(&target, VS_TAKE_FD(bound), deadline);

@@ -1,6 +1,9 @@
-/* libFuzzer target: what vsock-proxy reads from users and from files: the
- * target argument and port, the names file, libvirt's domain XML and the
- * hybrid-vsock muxer's answer line.  The first byte picks which. */
+/* libFuzzer target: what vsock-proxy parses itself, from users and files:
+ * the target argument and port (systemd's and libvirt's host-name forms),
+ * the names file, a libvirt URI (is it this machine's?) with the verdict on
+ * a domain's state, and the hybrid-vsock muxer's answer line.  The first
+ * byte picks which ('0' to '3' in the seeds).  libvirt's own answers are
+ * parsed by libvirt and libxml2, not by us. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 
 #include "names.h"
 #include "target.h"
+
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *port = strchr(text, ' ');
         if (port != NULL)
             *port++ = '\0';
-        (void)vp_target_parse(text, port, &t, &why);
+        if (vp_target_parse(text, port, &t, &why) == 0 && t.kind == VP_TARGET_NAME &&
+            !vp_name_or_id_valid(t.name))
+            abort(); /* a name the parser let through that the lookup refuses */
         break;
     }
     case 1: { /* a names file */
@@ -38,10 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
-    case 2: { /* a libvirt domain definition */
-        char name[VP_NAME_MAX * 4];
-        uint32_t cid;
-        (void)vp_libvirt_domain_cid(text, name, sizeof(name), &cid);
+    case 2: { /* a libvirt URI; the bytes after it (if any), a domain's state */
+        (void)vp_libvirt_uri_local(text);
+        size_t n = strlen(text) + 1;
+        struct vp_libvirt_domain d;
+        if (size - 1 >= n + sizeof(d)) {
+            memcpy(&d, text + n, sizeof(d));
+            uint32_t cid = 0;
+            if (vp_libvirt_verdict(&d, &cid) == VP_LIBVIRT_CID && (cid < 3 || cid == UINT32_MAX))
+                abort(); /* never a CID that is not a guest's */
+        }
         break;
     }
     default:

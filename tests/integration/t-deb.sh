@@ -69,7 +69,7 @@ CONF
     fail "packaged vsock-sshd -t with the packaged configuration failed"
 "$T/root/usr/bin/vsock-proxy" --help | grep '^usage: ' >/dev/null || fail "packaged vsock-proxy --help"
 # The shipped names file parses (all comments): a name is simply unknown.
-rc=0; out=$(VSOCK_SSH_HOSTS=$T/root/etc/vsock-ssh/hosts VSOCK_SSH_LIBVIRT_DIRS=$T/none \
+rc=0; out=$(VSOCK_SSH_HOSTS=$T/root/etc/vsock-ssh/hosts LIBVIRT_DEFAULT_URI=test:///default \
     "$T/root/usr/bin/vsock-proxy" web 2>&1 </dev/null) || rc=$?
 expect_match "packaged names file" "unknown VM name 'web'" "$out"
 grep -q 'ProxyCommand /usr/bin/vsock-proxy --fdpass %n %p' "$T/root/etc/ssh/ssh_config.d/50-vsock-ssh.conf" ||

@@ -1,9 +1,12 @@
-/* VM names: the names file, libvirt domain definitions, and resolution. */
+/* VM names: the names file, libvirt's answers judged, and resolution. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,12 +120,15 @@ static void test_names_file_malformed(void **state)
          "hosts line 1: 'three' is a name; expected a CID, unix/PATH or vsock-mux/PATH"},
         {"web vm/db\n",
          "hosts line 1: 'vm/db' is a name; expected a CID, unix/PATH or vsock-mux/PATH"},
+        {"web qemu:system/db\n", "hosts line 1: 'qemu:system/db' is a name; expected a CID, "
+                                 "unix/PATH or vsock-mux/PATH"},
         {"web -1\n", "hosts line 1: '-1': expected CID, vsock/CID, vsock%CID, unix/PATH, "
                      "unix%PATH, unix:PATH, vsock-mux/PATH, vsock-mux%PATH, or a VM name (NAME, "
-                     "vm/NAME, vm%NAME)"},
+                     "vm/NAME, vm%NAME, qemu/NAME, qemu:system/NAME, qemu:session/NAME)"},
         {"web 4294967295\n", "hosts line 1: '4294967295': expected CID, vsock/CID, vsock%CID, "
                              "unix/PATH, unix%PATH, unix:PATH, vsock-mux/PATH, vsock-mux%PATH, or "
-                             "a VM name (NAME, vm/NAME, vm%NAME)"},
+                             "a VM name (NAME, vm/NAME, vm%NAME, qemu/NAME, qemu:system/NAME, "
+                             "qemu:session/NAME)"},
         {"web unix/\n", "hosts line 1: 'unix/': empty socket path"},
         {"web 3 0\n", "hosts line 1: '0' is not a port"},
         {"web 3 x\n", "hosts line 1: 'x' is not a port"},
@@ -148,91 +154,55 @@ static void test_names_file_malformed(void **state)
     assert_non_null(strstr(why, "line too long"));
 }
 
-static const char persistent[] =
-    "<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. <domain> in a comment\n-->\n"
-    "<domain type='kvm'>\n"
-    "  <name>web</name>\n"
-    "  <uuid>0d0a5f3c-5e7a-4d8e-9d6a-7d6f1a2b3c4d</uuid>\n"
-    "  <metadata><app:info xmlns:app='x'><name>other</name></app:info></metadata>\n"
-    "  <devices>\n"
-    "    <disk type='file'><source file='/x.img'/></disk>\n"
-    "    <vsock model='virtio'>\n"
-    "      <cid auto=\"no\" address=\"7\"/>\n"
-    "    </vsock>\n"
-    "  </devices>\n"
-    "</domain>\n";
-
-static void test_libvirt_persistent(void **state)
+/* libvirt's answers, judged: every state a domain can be in. */
+static void test_libvirt_verdict(void **state)
 {
     (void)state;
-    char name[64];
-    uint32_t cid = 0;
-    assert_int_equal(vp_libvirt_domain_cid(persistent, name, sizeof(name), &cid), 1);
-    assert_string_equal(name, "web");
-    assert_int_equal(cid, 7);
-}
-
-static void test_libvirt_auto_and_live(void **state)
-{
-    (void)state;
-    char name[64];
-    uint32_t cid = 0;
-    const char *auto_cid = "<domain type='kvm'><name>db</name><devices>"
-                           "<vsock model='virtio'><cid auto='yes'/></vsock></devices></domain>";
-    assert_int_equal(vp_libvirt_domain_cid(auto_cid, name, sizeof(name), &cid), 0);
-    assert_string_equal(name, "db");
-
-    /* The live state of a running domain: libvirt filled in the address. */
-    const char *live = "<domstatus state='running' pid='1234'>\n"
-                       "  <monitor path='/run/x.sock'/>\n"
-                       "  <domain type='kvm' id='2'>\n"
-                       "    <name>db</name>\n"
-                       "    <devices>\n"
-                       "      <vsock model='virtio'>\n"
-                       "        <cid auto='yes' address='12'/>\n"
-                       "        <alias name='vsock0'/>\n"
-                       "      </vsock>\n"
-                       "    </devices>\n"
-                       "  </domain>\n"
-                       "</domstatus>\n";
-    assert_int_equal(vp_libvirt_domain_cid(live, name, sizeof(name), &cid), 1);
-    assert_string_equal(name, "db");
-    assert_int_equal(cid, 12);
-
-    const char *novsock = "<domain type='kvm'><name>plain</name><devices/></domain>";
-    assert_int_equal(vp_libvirt_domain_cid(novsock, name, sizeof(name), &cid), 0);
-}
-
-static void test_libvirt_malformed(void **state)
-{
-    (void)state;
-    char name[64];
-    uint32_t cid = 0;
-    static const char *const bad[] = {
-        "",
-        "not xml at all",
-        "<network><name>default</name></network>",
-        "<domain><name>x</name>",                             /* fine: unclosed at end */
-        "<domain><name>x</name></devices></domain></domain>", /* too many closes */
-        "<domain><!-- unterminated comment <name>x</name></domain>",
-        "<domain><name>x</name><devices><vsock><cid address='7'", /* unterminated tag */
-        "<domain><devices><vsock><cid address='7'/></vsock></devices></domain>", /* no name */
+    static const struct {
+        struct vp_libvirt_domain d;
+        enum vp_libvirt_verdict v;
+        uint32_t cid;
+    } cases[] = {
+        {{1, 1, 0, 5}, VP_LIBVIRT_CID, 5},
+        {{1, 1, 1, 12}, VP_LIBVIRT_CID, 12}, /* auto='yes', assigned at start */
+        {{1, 1, 0, 4294967294.0}, VP_LIBVIRT_CID, 4294967294u},
+        {{0, 1, 0, 5}, VP_LIBVIRT_STOPPED, 0},
+        {{0, 1, 1, NAN}, VP_LIBVIRT_AUTO_STOPPED, 0},
+        {{0, 1, 1, 7}, VP_LIBVIRT_AUTO_STOPPED, 0}, /* an address left from its last run */
+        {{1, 0, 0, NAN}, VP_LIBVIRT_NO_VSOCK, 0},
+        {{0, 0, 0, NAN}, VP_LIBVIRT_NO_VSOCK, 0}, /* starting it would not help */
+        {{1, NAN, 0, 5}, VP_LIBVIRT_NO_VSOCK, 0},
+        {{1, 1, 1, NAN}, VP_LIBVIRT_NO_CID, 0},
+        {{1, 1, 0, 2}, VP_LIBVIRT_NO_CID, 0}, /* the host */
+        {{1, 1, 0, 0}, VP_LIBVIRT_NO_CID, 0},
+        {{1, 1, 0, 4294967295.0}, VP_LIBVIRT_NO_CID, 0}, /* VMADDR_CID_ANY */
+        {{1, 1, 0, 1e12}, VP_LIBVIRT_NO_CID, 0},
+        {{1, 1, 0, 5.5}, VP_LIBVIRT_NO_CID, 0},
+        {{1, 1, 0, -5}, VP_LIBVIRT_NO_CID, 0},
+        {{1, 1, 0, INFINITY}, VP_LIBVIRT_NO_CID, 0},
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        int r = vp_libvirt_domain_cid(bad[i], name, sizeof(name), &cid);
-        if (i == 3)
-            assert_int_equal(r, 0);
-        else
-            assert_int_equal(r, -EINVAL);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t cid = 0;
+        enum vp_libvirt_verdict v = vp_libvirt_verdict(&cases[i].d, &cid);
+        if (v != cases[i].v || cid != cases[i].cid)
+            fail_msg("case %zu: verdict %d cid %u, expected %d %u", i, v, cid, cases[i].v,
+                     cases[i].cid);
     }
-    /* Addresses that are not guest CIDs are ignored. */
-    const char *host_cid = "<domain><name>x</name><devices><vsock><cid address='2'/></vsock>"
-                           "</devices></domain>";
-    assert_int_equal(vp_libvirt_domain_cid(host_cid, name, sizeof(name), &cid), 0);
-    /* A <cid> outside <devices><vsock> is not the vsock CID. */
-    const char *elsewhere = "<domain><name>x</name><metadata><vsock><cid address='9'/></vsock>"
-                            "</metadata></domain>";
-    assert_int_equal(vp_libvirt_domain_cid(elsewhere, name, sizeof(name), &cid), 0);
+}
+
+static void test_libvirt_uri_local(void **state)
+{
+    (void)state;
+    assert_true(vp_libvirt_uri_local("qemu:///system"));
+    assert_true(vp_libvirt_uri_local("qemu:///session"));
+    assert_true(vp_libvirt_uri_local("qemu+unix:///system?socket=/run/x"));
+    assert_true(vp_libvirt_uri_local("test:///tmp/domains.xml"));
+    assert_true(vp_libvirt_uri_local("test:///default"));
+    assert_true(vp_libvirt_uri_local("myalias")); /* checked again once opened */
+    assert_false(vp_libvirt_uri_local("qemu+ssh://root@host/system"));
+    assert_false(vp_libvirt_uri_local("qemu://host/system"));
+    assert_false(vp_libvirt_uri_local("qemu+tcp://10.0.0.1:16509/system"));
+    assert_false(vp_libvirt_uri_local("qemu://"));
 }
 
 static void test_target_names(void **state)
@@ -242,6 +212,7 @@ static void test_target_names(void **state)
     const char *why;
     assert_int_equal(vp_target_parse("vm/web", "2222", &t, &why), 0);
     assert_int_equal(t.kind, VP_TARGET_NAME);
+    assert_int_equal(t.scope, VP_SCOPE_ALL);
     assert_string_equal(t.name, "web");
     assert_int_equal(t.port, 2222);
     assert_int_equal(vp_target_parse("vm%db", NULL, &t, &why), 0);
@@ -251,9 +222,11 @@ static void test_target_names(void **state)
     assert_int_equal(t.kind, VP_TARGET_NAME);
     assert_int_equal(vp_target_parse("42", NULL, &t, &why), 0);
     assert_int_equal(t.kind, VP_TARGET_VSOCK); /* digits are a CID */
+    assert_int_equal(vp_target_parse("vm/12", NULL, &t, &why), 0);
+    assert_int_equal(t.kind, VP_TARGET_NAME); /* after a prefix, a libvirt domain ID */
+    assert_string_equal(t.name, "12");
     assert_int_equal(vp_target_parse("vm/", NULL, &t, &why), -EINVAL);
     assert_int_equal(vp_target_parse("vm/a b", NULL, &t, &why), -EINVAL);
-    assert_int_equal(vp_target_parse("vm/12", NULL, &t, &why), -EINVAL);
     assert_int_equal(vp_target_parse("-x", NULL, &t, &why), -EINVAL);
 }
 
@@ -268,65 +241,112 @@ static void write_file(const char *dir, const char *name, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-/* Resolution through files: the names file first, then libvirt's
- * directories, with the environment pointing at fixtures. */
+/* Domains for libvirt's test driver (test:///PATH): running unless
+ * test:runstate says 5 (shut off). */
+static const char domains[] =
+    "<node>\n"
+    "  <domain type='test'>\n"
+    "    <name>web</name><uuid>2b0e5a8c-6d6e-4c43-9d0b-3c6c2f0e7a11</uuid>\n"
+    "    <memory>8192</memory><os><type>hvm</type></os>\n"
+    "    <devices><vsock model='virtio'><cid auto='no' address='7'/></vsock></devices>\n"
+    "  </domain>\n"
+    "  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n"
+    "    <name>off</name><memory>8192</memory><os><type>hvm</type></os>\n"
+    "    <devices><vsock model='virtio'><cid auto='yes'/></vsock></devices>\n"
+    "    <test:runstate>5</test:runstate>\n"
+    "  </domain>\n"
+    "</node>\n";
+
+/* Whether libvirt can be loaded here: the libvirt cases' expectations. */
+static bool have_libvirt(void)
+{
+    return dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL) != NULL;
+}
+
+/* Resolution: the names file first, then libvirt (its test driver, through
+ * LIBVIRT_DEFAULT_URI), with the environment pointing at fixtures. */
 static void test_resolve(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/vs-names-test.XXXXXX", path[256], why[512];
-    uint32_t cid = 0;
+    char dir[] = "/tmp/vs-names-test.XXXXXX", path[256], uri[300], why[1024];
     struct vp_target t;
+    bool libvirt = have_libvirt();
     assert_non_null(mkdtemp(dir));
     write_file(dir, "hosts", "web 3\nsock unix/run/x.sock 2222\n");
-    snprintf(path, sizeof(path), "%s/qemu", dir);
-    assert_int_equal(mkdir(path, 0755), 0);
-    /* Domain "web" with CID 7: the names file wins. */
-    write_file(dir, "qemu/web2.xml", persistent);
-    write_file(dir, "qemu/db.xml",
-               "<domain><name>db</name><devices><vsock><cid address='9'/></vsock></devices>"
-               "</domain>");
-    write_file(dir, "qemu/auto.xml",
-               "<domain><name>auto</name><devices><vsock><cid auto='yes'/></vsock></devices>"
-               "</domain>");
-
+    write_file(dir, "domains.xml", domains);
     snprintf(path, sizeof(path), "%s/hosts", dir);
     setenv("VSOCK_PROXY_HOSTS", path, 1);
-    snprintf(path, sizeof(path), "%s/missing:%s/qemu", dir, dir);
-    setenv("VSOCK_SSH_LIBVIRT_DIRS", path, 1);
+    snprintf(uri, sizeof(uri), "test://%s/domains.xml", dir);
+    setenv("LIBVIRT_DEFAULT_URI", uri, 1);
 
-    assert_int_equal(vp_names_resolve("web", &t, why, sizeof(why)), 0);
+    /* The names file first: libvirt's "web" (CID 7) is not asked. */
+    assert_int_equal(vp_names_resolve("web", VP_SCOPE_ALL, &t, why, sizeof(why)), 0);
     assert_int_equal(t.kind, VP_TARGET_VSOCK);
     assert_int_equal(t.cid, 3);
-    assert_int_equal(vp_names_resolve("sock", &t, why, sizeof(why)), 0);
+    assert_int_equal(vp_names_resolve("sock", VP_SCOPE_ALL, &t, why, sizeof(why)), 0);
     assert_int_equal(t.kind, VP_TARGET_UNIX);
     assert_string_equal(t.path, "/run/x.sock");
     assert_int_equal(t.port, 2222);
-    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), 0);
-    assert_int_equal(t.kind, VP_TARGET_VSOCK);
-    assert_int_equal(t.cid, 9);
-    assert_int_equal(t.port, 0);
-    assert_int_equal(vp_names_resolve("nosuch", &t, why, sizeof(why)), -ENOENT);
-    assert_non_null(strstr(why, "unknown VM name 'nosuch'"));
-    assert_int_equal(vp_names_resolve("auto", &t, why, sizeof(why)), -ENOENT);
-    assert_non_null(strstr(why, "start it first"));
+
+    /* qemu/NAME is libvirt's alone. */
+    int r = vp_names_resolve("web", VP_SCOPE_LIBVIRT, &t, why, sizeof(why));
+    if (libvirt) {
+        assert_int_equal(r, 0);
+        assert_int_equal(t.kind, VP_TARGET_VSOCK);
+        assert_int_equal(t.cid, 7);
+        assert_int_equal(t.port, 0);
+        /* By UUID and by ID (the test driver numbers running domains from 1). */
+        assert_int_equal(vp_names_resolve("2b0e5a8c-6d6e-4c43-9d0b-3c6c2f0e7a11", VP_SCOPE_ALL, &t,
+                                          why, sizeof(why)),
+                         0);
+        assert_int_equal(t.cid, 7);
+        assert_int_equal(vp_names_resolve("1", VP_SCOPE_ALL, &t, why, sizeof(why)), 0);
+        assert_int_equal(t.cid, 7);
+        /* Known, with no CID to connect to: not an unknown name. */
+        assert_int_equal(vp_names_resolve("off", VP_SCOPE_ALL, &t, why, sizeof(why)), -EHOSTDOWN);
+        assert_non_null(strstr(why, "VM 'off' (test://"));
+        assert_non_null(strstr(why, "is not running, and libvirt gives it a vsock CID when"));
+        assert_int_equal(vp_names_resolve("nosuch", VP_SCOPE_ALL, &t, why, sizeof(why)), -ENOENT);
+        char expected[700];
+        snprintf(expected, sizeof(expected),
+                 "unknown VM name 'nosuch': not in %s/hosts; not under libvirt's %s", dir, uri);
+        assert_string_equal(why, expected);
+        /* A connection that cannot be opened is said to be one. */
+        setenv("LIBVIRT_DEFAULT_URI", "test:///nonexistent/domains.xml", 1);
+        assert_int_equal(vp_names_resolve("nosuch", VP_SCOPE_LIBVIRT, &t, why, sizeof(why)),
+                         -ENOENT);
+        assert_non_null(strstr(why, "unknown VM name 'nosuch': cannot ask "
+                                    "test:///nonexistent/domains.xml ("));
+    } else {
+        assert_int_equal(r, -ENOENT);
+        assert_non_null(strstr(why, "unknown VM name 'web': libvirt is not installed ("));
+        assert_int_equal(vp_names_resolve("nosuch", VP_SCOPE_ALL, &t, why, sizeof(why)), -ENOENT);
+        assert_non_null(strstr(why, "/hosts; libvirt is not installed ("));
+    }
+    /* Another machine's libvirt: its CIDs mean nothing here. */
+    setenv("LIBVIRT_DEFAULT_URI", "qemu+ssh://root@elsewhere/system", 1);
+    assert_int_equal(vp_names_resolve("nosuch", VP_SCOPE_ALL, &t, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "libvirt on another machine"));
+    /* ... but the names file still answers first. */
+    assert_int_equal(vp_names_resolve("web", VP_SCOPE_ALL, &t, why, sizeof(why)), 0);
 
     /* A malformed names file is an error, not a silent miss. */
     write_file(dir, "hosts", "web three\n");
-    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), -EINVAL);
+    assert_int_equal(vp_names_resolve("db", VP_SCOPE_ALL, &t, why, sizeof(why)), -EINVAL);
     assert_non_null(strstr(why, "line 1: 'three' is a name"));
     /* The older variable still works when the new one is not set. */
     unsetenv("VSOCK_PROXY_HOSTS");
     snprintf(path, sizeof(path), "%s/hosts", dir);
     setenv("VSOCK_SSH_HOSTS", path, 1);
-    assert_int_equal(vp_names_resolve("db", &t, why, sizeof(why)), -EINVAL);
-    unsetenv("VSOCK_SSH_HOSTS");
-    (void)cid;
+    assert_int_equal(vp_names_resolve("db", VP_SCOPE_ALL, &t, why, sizeof(why)), -EINVAL);
+    /* Not a name at all. */
+    assert_int_equal(vp_names_resolve("a/b", VP_SCOPE_ALL, &t, why, sizeof(why)), -EINVAL);
 
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
     unsetenv("VSOCK_SSH_HOSTS");
-    unsetenv("VSOCK_SSH_LIBVIRT_DIRS");
+    unsetenv("LIBVIRT_DEFAULT_URI");
 }
 
 int main(void)
@@ -335,9 +355,8 @@ int main(void)
         cmocka_unit_test(test_name_valid),
         cmocka_unit_test(test_names_file),
         cmocka_unit_test(test_names_file_malformed),
-        cmocka_unit_test(test_libvirt_persistent),
-        cmocka_unit_test(test_libvirt_auto_and_live),
-        cmocka_unit_test(test_libvirt_malformed),
+        cmocka_unit_test(test_libvirt_verdict),
+        cmocka_unit_test(test_libvirt_uri_local),
         cmocka_unit_test(test_target_names),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_names_file_targets),

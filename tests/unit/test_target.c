@@ -12,7 +12,8 @@ struct target_case {
     int rc;
     enum vp_target_kind kind;
     uint32_t cid, tport;
-    const char *path;
+    const char *path; /* or the name */
+    enum vp_name_scope scope;
 };
 
 static void test_target_table(void **state)
@@ -49,6 +50,29 @@ static void test_target_table(void **state)
         {"unix/", NULL, -EINVAL, 0, 0, 0, NULL},
         {"vsock-mux%", NULL, -EINVAL, 0, 0, 0, NULL},
         {"unixx/run", NULL, -EINVAL, 0, 0, 0, NULL},
+        /* VM names: systemd's forms and libvirt's (libvirt-ssh-proxy's). */
+        {"vm/web", NULL, 0, VP_TARGET_NAME, 0, 22, "web", VP_SCOPE_ALL},
+        {"vm%web", "2222", 0, VP_TARGET_NAME, 0, 2222, "web", VP_SCOPE_ALL},
+        {"web", NULL, 0, VP_TARGET_NAME, 0, 22, "web", VP_SCOPE_ALL},
+        {"qemu/web", NULL, 0, VP_TARGET_NAME, 0, 22, "web", VP_SCOPE_LIBVIRT},
+        {"qemu:system/web", "2200", 0, VP_TARGET_NAME, 0, 2200, "web", VP_SCOPE_SYSTEM},
+        {"qemu:session/Web.1_x-y", NULL, 0, VP_TARGET_NAME, 0, 22, "Web.1_x-y", VP_SCOPE_SESSION},
+        /* UUID and ID, as libvirt looks them up */
+        {"qemu/2b0e5a8c-6d6e-4c43-9d0b-3c6c2f0e7a11", NULL, 0, VP_TARGET_NAME, 0, 22,
+         "2b0e5a8c-6d6e-4c43-9d0b-3c6c2f0e7a11", VP_SCOPE_LIBVIRT},
+        {"qemu:system/3", NULL, 0, VP_TARGET_NAME, 0, 22, "3", VP_SCOPE_SYSTEM},
+        {"vm/3", NULL, 0, VP_TARGET_NAME, 0, 22, "3", VP_SCOPE_ALL},
+        {"qemu", NULL, 0, VP_TARGET_NAME, 0, 22, "qemu", VP_SCOPE_ALL}, /* a bare name */
+        {"qemu/", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:system/", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:session/a/b", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:sys/web", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:system%web", NULL, -EINVAL, 0, 0, 0, NULL}, /* libvirt has no '%' forms */
+        {"qemu%web", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:web", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu:///system", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu/-web", NULL, -EINVAL, 0, 0, 0, NULL},
+        {"qemu/web", "x", -EINVAL, 0, 0, 0, NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct target_case *c = &cases[i];
@@ -66,9 +90,11 @@ static void test_target_table(void **state)
         assert_int_equal(t.port, c->tport);
         if (c->kind == VP_TARGET_VSOCK)
             assert_int_equal(t.cid, c->cid);
-        else if (c->kind == VP_TARGET_NAME)
+        else if (c->kind == VP_TARGET_NAME) {
             assert_string_equal(t.name, c->path);
-        else
+            if (t.scope != c->scope)
+                fail_msg("'%s': scope %d, expected %d", c->target, t.scope, c->scope);
+        } else
             assert_string_equal(t.path, c->path);
     }
 }
