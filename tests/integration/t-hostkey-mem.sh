@@ -25,30 +25,30 @@ body = "".join(lines)
 blob = base64.b64decode(body)
 magic = b"openssh-key-v1\0"
 assert blob.startswith(magic), "not an openssh-key-v1 file"
-pos = len(magic)
-def string():
-    global pos
-    (n,) = struct.unpack(">I", blob[pos:pos + 4])
-    start = pos + 4
-    pos = start + n
-    return start, blob[start:pos]
-assert string()[1] == b"none", "encrypted key"
-string(); string()  # kdfname, kdfoptions
-(nkeys,) = struct.unpack(">I", blob[pos:pos + 4]); pos += 4
-for _ in range(nkeys):
-    string()  # public keys
-priv_at, priv = string()
+class Reader:
+    """SSH wire data of buf read from pos on: uint32s and (offset, bytes) strings."""
+    def __init__(self, buf, pos):
+        self.buf, self.pos = buf, pos
+    def u32(self):
+        (n,) = struct.unpack(">I", self.buf[self.pos:self.pos + 4])
+        self.pos += 4
+        return n
+    def string(self):
+        n = self.u32()
+        start = self.pos
+        self.pos += n
+        return start, self.buf[start:self.pos]
+r = Reader(blob, len(magic))
+assert r.string()[1] == b"none", "encrypted key"
+r.string(); r.string()  # kdfname, kdfoptions
+for _ in range(r.u32()):
+    r.string()  # public keys
+priv_at, priv = r.string()
 assert priv[0:4] == priv[4:8], "bad check bytes"
-pos, section = 8, priv
-def pstring():
-    global pos
-    (n,) = struct.unpack(">I", section[pos:pos + 4])
-    start = pos + 4
-    pos = start + n
-    return start, section[start:pos]
-assert pstring()[1] == b"ssh-ed25519", "not an ed25519 key"
-pstring()  # public key
-start, sk = pstring()  # seed || public key
+p = Reader(priv, 8)
+assert p.string()[1] == b"ssh-ed25519", "not an ed25519 key"
+p.string()  # public key
+start, sk = p.string()  # seed || public key
 assert len(sk) == 64
 seed = sk[:32]
 print(seed.hex())
