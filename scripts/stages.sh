@@ -5,7 +5,7 @@
 summary=()
 n_pass=0 n_fail=0 n_skip=0
 record() { # stage outcome detail
-    summary+=("$(printf '%-8s %-8s %s' "$1" "$2" "$3")")
+    summary+=("$(printf '%-13s %-8s %s' "$1" "$2" "$3")")
     case $2 in passed) n_pass=$((n_pass + 1)) ;; failed) n_fail=$((n_fail + 1)) ;; *) n_skip=$((n_skip + 1)) ;; esac
 }
 
@@ -33,4 +33,24 @@ run_stage() { # stage command...
         [ "$skipped" != 0 ] || skipped=
         record "$stage" passed "${counts}${skipped:+, $skipped skipped}"
     fi
+}
+
+# Runs what a stage needs before its tests (a library, a binary to build),
+# its output also in $logdir/LOG.log.  Returns 0 when that succeeded;
+# otherwise records the stage, with the step's last line (which says why),
+# as skipped when the step exited 77 (cannot be done here) or as failed,
+# and returns 1.
+prepare() { # stage log command...
+    local stage=$1 log=$logdir/$2.log rc=0 last
+    shift 2
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -ne 0 ] || return 0
+    last=$(grep -v '^$' "$log" | tail -1)
+    if [ "$rc" -eq 77 ]; then
+        record "$stage" skipped "$last"
+    else
+        record "$stage" failed "${last:-exit $rc} (log: $log)"
+    fi
+    return 1
 }

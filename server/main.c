@@ -157,19 +157,37 @@ static int load_config(const struct options *o, struct vs_config *c, bool runnin
     return 0;
 }
 
-/* Post-quantum key exchange methods, most preferred first.  libssh has none
- * up to 0.11.5; where the linked libssh knows one, the server offers it
- * ahead of the classic methods (OpenSSH 10 would pick it, and 10.1+ stops
- * warning).  Returns the list to set, or "" to keep libssh's defaults. */
+/* Appends name to the comma-separated list if libssh accepts it. */
+static void kex_add(char *list, size_t size, ssh_bind probe, const char *name)
+{
+    if (ssh_bind_options_set(probe, SSH_BIND_OPTIONS_KEY_EXCHANGE, name) == SSH_OK)
+        snprintf(list + strlen(list), size - strlen(list), "%s%s", list[0] ? "," : "", name);
+}
+
+/* Key exchange methods, most preferred first: the post-quantum hybrids
+ * (libssh 0.12 and later; OpenSSH 10 picks mlkem768x25519-sha256, and 10.1+
+ * warns on every connection without one), then the classic ones.  Where the
+ * linked libssh knows a post-quantum method, the server offers what of this
+ * list libssh accepts, each name checked on its own, so that -T shows what
+ * is offered; where it knows none (0.10, 0.11), libssh's defaults stay.
+ * Returns the list to set, or "" to keep libssh's defaults. */
 static const char *kex_preference(void)
 {
-    static const char *const pq[] = {"mlkem768x25519-sha256", "sntrup761x25519-sha512",
-                                     "sntrup761x25519-sha512@openssh.com"};
-    static const char classic[] = "curve25519-sha256,curve25519-sha256@libssh.org,"
-                                  "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
-                                  "diffie-hellman-group18-sha512,diffie-hellman-group16-sha512,"
-                                  "diffie-hellman-group14-sha256";
-    static char list[512];
+    static const char *const pq[] = {
+        "mlkem768x25519-sha256",   "sntrup761x25519-sha512",   "sntrup761x25519-sha512@openssh.com",
+        "mlkem768nistp256-sha256", "mlkem1024nistp384-sha384",
+    };
+    static const char *const classic[] = {
+        "curve25519-sha256",
+        "curve25519-sha256@libssh.org",
+        "ecdh-sha2-nistp256",
+        "ecdh-sha2-nistp384",
+        "ecdh-sha2-nistp521",
+        "diffie-hellman-group18-sha512",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group14-sha256",
+    };
+    static char list[1024];
     static bool done;
 
     if (done)
@@ -180,12 +198,12 @@ static const char *kex_preference(void)
     ssh_set_log_level(SSH_LOG_NONE);
     ssh_bind probe = ssh_bind_new();
     for (size_t i = 0; probe != NULL && i < VS_ARRAY_SIZE(pq); i++)
-        if (ssh_bind_options_set(probe, SSH_BIND_OPTIONS_KEY_EXCHANGE, pq[i]) == SSH_OK)
-            snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s,", pq[i]);
+        kex_add(list, sizeof(list), probe, pq[i]);
+    /* With a post-quantum method, the classic ones follow it. */
+    for (size_t i = 0; list[0] != '\0' && i < VS_ARRAY_SIZE(classic); i++)
+        kex_add(list, sizeof(list), probe, classic[i]);
     ssh_bind_free(probe);
     ssh_set_log_level(level);
-    if (list[0] != '\0')
-        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s", classic);
     return list;
 }
 

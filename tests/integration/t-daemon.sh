@@ -69,7 +69,7 @@ expect_match "-T listen from -l" 'unix:/tmp/x' "$(echo "$out" | grep ^listen)"
 # A keyword accepted for compatibility says it has no effect.
 expect_match "-T streamlocal" "^# allowstreamlocalforwarding has no effect" "$(echo "$out" | grep "^# allowstreamlocal")"
 # The key exchange: post-quantum first where libssh has it, else said so.
-expect_match "-T kex" '^(kexalgorithms (mlkem768x25519-sha256|sntrup761x25519-sha512)|# kexalgorithms: libssh [0-9.]+.s defaults \(it has no post-quantum method\))$' \
+expect_match "-T kex" '^(kexalgorithms (mlkem768x25519-sha256|sntrup761x25519-sha512),.*curve25519-sha256.*|# kexalgorithms: libssh [0-9.]+.s defaults \(it has no post-quantum method\))$' \
     "$(echo "$out" | grep kexalgorithms)"
 "$VS_SSHD" -t -f "$VS_SRC/config/vsock-sshd_config" -h "$T/key" ||
     fail "the shipped default configuration does not pass -t"

@@ -26,6 +26,17 @@ run_stage empty bash -c 'echo "No tests were found!!!"; exit 0' >/dev/null
 check 3 skipped "no test matched"
 run_stage fine bash -c 'echo "100% tests passed, 0 tests failed out of 3"; echo "  2/3 Test  #2: x ...***Skipped"' >/dev/null
 check 4 passed '100% tests passed, 0 tests failed out of 3, 1 skipped$'
-[ "$n_pass $n_fail $n_skip" = "1 2 2" ] || { echo "FAIL: counts $n_pass $n_fail $n_skip" >&2; bad=1; }
-[ $bad -eq 0 ] && echo "ok: 5 outcomes"
+# A stage's preparation (packaging/build-libssh, packaging/build-static):
+# nothing recorded when it works, its last line when it does not.
+prepare ready ready bash -c 'echo building; exit 0' >/dev/null ||
+    { echo "FAIL: a preparation that succeeded returned non-zero" >&2; bad=1; }
+[ ${#summary[@]} -eq 5 ] || { echo "FAIL: a preparation that succeeded recorded something" >&2; bad=1; }
+! prepare offline offline bash -c 'echo "build-libssh: cannot fetch: the mirror is down" >&2; exit 77' >/dev/null 2>&1 ||
+    { echo "FAIL: a preparation that skipped returned 0" >&2; bad=1; }
+check 5 skipped 'build-libssh: cannot fetch: the mirror is down$'
+! prepare pinned pinned bash -c 'echo "build-static: libssh=0.12.2-1 is no longer on M (it has libssh 0.12.3-1)"; exit 1' >/dev/null ||
+    { echo "FAIL: a preparation that failed returned 0" >&2; bad=1; }
+check 6 failed 'build-static: libssh=0.12.2-1 is no longer on M \(it has libssh 0.12.3-1\) \(log: '
+[ "$n_pass $n_fail $n_skip" = "1 3 3" ] || { echo "FAIL: counts $n_pass $n_fail $n_skip" >&2; bad=1; }
+[ $bad -eq 0 ] && echo "ok: 5 outcomes, 3 preparations"
 exit $bad
