@@ -102,7 +102,7 @@ static int add_keyword(struct options *o, char flag, const char *kw, const char 
 static void report(const char *msgs, bool running)
 {
     char copy[4096], *save;
-    snprintf(copy, sizeof(copy), "%s", msgs);
+    snprintf(copy, sizeof(copy), "%.*s", (int)sizeof(copy) - 1, msgs);
     for (char *l = strtok_r(copy, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         if (!running)
             fprintf(stderr, "vsock-sshd: %s\n", l);
