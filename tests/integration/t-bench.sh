@@ -12,8 +12,11 @@ build=$(dirname "$VS_SSHD")
 
 out=$T/report.md
 rc=0
-/usr/bin/python3 "$VS_SRC/bench/run" --build "$build" --size-mb 4 --reps 1 --out "$out" \
-    >"$T/bench.out" 2>"$T/bench.err" || rc=$?
+# Its files in a directory of this test's, so that what it leaves behind
+# can be told from another bench/run's on the same machine.
+mkdir -p "$T/shm"
+VS_BENCH_DIR=$T/shm /usr/bin/python3 "$VS_SRC/bench/run" --build "$build" --size-mb 4 --reps 1 \
+    --out "$out" >"$T/bench.out" 2>"$T/bench.err" || rc=$?
 [ "$rc" -eq 0 ] || fail "bench/run failed ($rc): $(tail -5 "$T/bench.err")"
 
 # | name | ours | peer | ratio | range | better |
@@ -47,6 +50,6 @@ expect_eq "targets judged" 5 "$targets"
 grep -q 'plumbing: socat 8 KiB relay' "$out" || fail "no plumbing floor in the report"
 # Nothing of the benchmark's is left running.
 sleep 0.5
-left=$(pgrep -f '/dev/shm/vsbench\.' || true)
+left=$(pgrep -f "$T/shm/vsbench\\." || true)
 [ -z "$left" ] || fail "bench/run left processes: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
 log pass
