@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "address.h"
 #include "util.h"
 
 int vp_name_valid(const char *s)
@@ -31,13 +32,11 @@ int vp_name_or_id_valid(const char *s)
     return vp_name_valid(s) || (n > 0 && n <= VP_NAME_MAX && s[n] == '\0');
 }
 
-/* A prefix of systemd's forms ("unix/", "unix%"), and for unix also the
- * spelling of vsock-sshd's Listen ("unix:"). */
+/* A prefix of systemd's forms ("vsock/", "vsock%"). */
 static const char *after_prefix(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);
-    if (strncmp(s, prefix, n) == 0 &&
-        (s[n] == '/' || s[n] == '%' || (s[n] == ':' && strcmp(prefix, "unix") == 0)))
+    if (strncmp(s, prefix, n) == 0 && (s[n] == '/' || s[n] == '%'))
         return s + n + 1;
     return NULL;
 }
@@ -66,21 +65,6 @@ static const char *name_form(const char *s, enum vp_name_scope *scope)
     return NULL;
 }
 
-static int set_path(struct vp_target *t, const char *path, const char **why)
-{
-    int n;
-    if (*path == '\0') {
-        *why = "empty socket path";
-        return -EINVAL;
-    }
-    n = snprintf(t->path, sizeof(t->path), "%s%s", path[0] == '/' ? "" : "/", path);
-    if (n < 0 || (size_t)n >= sizeof(t->path)) {
-        *why = "socket path too long";
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int vp_mux_answer(const char *line)
 {
     uint32_t port;
@@ -105,15 +89,18 @@ int vp_target_parse(const char *target, const char *port, struct vp_target *out,
         *why = "empty target";
         return -EINVAL;
     }
-    /* "vsock-mux" first: "vsock" is its prefix. */
-    if ((rest = after_prefix(target, "vsock-mux")) != NULL) {
+    /* Unix-socket paths by vsock-sshd's rule (address.h); "vsock-mux"
+     * before "vsock", its prefix, and without the ':' spelling. */
+    int mux = vs_address_unix_path(target, "vsock-mux", "/%", t.path, sizeof(t.path), why);
+    int is_unix = mux != 0 ? 0
+                           : vs_address_unix_path(target, "unix", VS_ADDRESS_UNIX_SEPS, t.path,
+                                                  sizeof(t.path), why);
+    if (mux < 0 || is_unix < 0)
+        return -EINVAL;
+    if (mux > 0) {
         t.kind = VP_TARGET_VSOCK_MUX;
-        if (set_path(&t, rest, why) < 0)
-            return -EINVAL;
-    } else if ((rest = after_prefix(target, "unix")) != NULL) {
+    } else if (is_unix > 0) {
         t.kind = VP_TARGET_UNIX;
-        if (set_path(&t, rest, why) < 0)
-            return -EINVAL;
     } else if ((rest = name_form(target, &t.scope)) != NULL || vp_name_valid(target)) {
         t.kind = VP_TARGET_NAME;
         if (rest != NULL && !vp_name_or_id_valid(rest)) {

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "address.h"
+
 /* Longest VM name accepted. */
 #define VP_NAME_MAX 64
 
@@ -28,20 +30,21 @@ enum vp_name_scope {
 
 struct vp_target {
     enum vp_target_kind kind;
-    enum vp_name_scope scope;   /* name */
-    uint32_t cid;               /* vsock */
-    uint32_t port;              /* vsock, vsock-mux, name; 0: not given (names file) */
-    char path[108];             /* unix, vsock-mux: sizeof(sun_path) */
-    char name[VP_NAME_MAX + 1]; /* name: resolved to a CID by vp_names_resolve() */
+    enum vp_name_scope scope;    /* name */
+    uint32_t cid;                /* vsock */
+    uint32_t port;               /* vsock, vsock-mux, name; 0: not given (names file) */
+    char path[VS_UNIX_PATH_MAX]; /* unix, vsock-mux: absolute */
+    char name[VP_NAME_MAX + 1];  /* name: resolved to a CID by vp_names_resolve() */
 };
 
 /* Parses TARGET and the optional PORT argument (NULL: 22; ignored for unix).
  * TARGET is CID, vsock/CID, vsock%CID, unix/PATH, unix%PATH, vsock-mux/PATH,
  * vsock-mux%PATH, or a VM name: NAME, vm/NAME, vm%NAME, or libvirt's
  * qemu/NAME, qemu:system/NAME, qemu:session/NAME (see names.h); after a
- * prefix, NAME may also be all digits (a libvirt domain ID).  A relative
- * PATH gets a leading "/", as systemd does.  unix:PATH (as vsock-sshd's
- * Listen spells it) is the same as unix/PATH.
+ * prefix, NAME may also be all digits (a libvirt domain ID).  PATH follows
+ * vsock-sshd's rule (common/address.h): after '/' or '%' its leading '/'
+ * is implied, as systemd has it (unix/run/x is /run/x); unix:PATH, as
+ * vsock-sshd's Listen spells it, must be absolute (unix:/run/x).
  * Returns 0, or -EINVAL with a static reason in *why. *out written only on
  * success. No socket is touched. */
 int vp_target_parse(const char *target, const char *port, struct vp_target *out, const char **why);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "address.h"
 #include "log.h"
 
 #define VS_DEFAULT_CONFIG_PATH "/etc/vsock-ssh/vsock-sshd_config"
@@ -25,6 +26,7 @@
 #define VS_MAX_PEERS 64
 #define VS_MAX_SUBSYSTEMS 16
 #define VS_CONFIG_MAX_LINE 4096
+#define VS_CONFIG_MAX_KEYWORDS 48 /* entries of config.c's keyword table */
 
 /* Hard upper bounds for numeric keywords, so a typo cannot ask for absurd sizes. */
 #define VS_MAX_SESSIONS_LIMIT 1024
@@ -35,7 +37,6 @@
 #define VS_MAX_MATCH 32       /* Match blocks */
 #define VS_MAX_MATCH_LINES 64 /* keyword lines in one block */
 
-#define VS_VMADDR_CID_ANY UINT32_MAX
 #define VS_VMADDR_CID_LOCAL 1u
 #define VS_VMADDR_CID_HOST 2u
 /* Linux's LAST_RESERVED_PORT: binding a vsock port at or below it takes
@@ -47,27 +48,22 @@
 enum { VS_FWD_NONE = 0, VS_FWD_LOCAL = 1, VS_FWD_REMOTE = 2, VS_FWD_ALL = 3 };
 enum vs_gateway_ports { VS_GW_NO, VS_GW_YES, VS_GW_CLIENTSPECIFIED };
 
-enum vs_listen_kind { VS_LISTEN_VSOCK, VS_LISTEN_UNIX };
+/* Listen addresses are common/address.h's (vsock-proxy reads Unix paths by
+ * the same rule); the server's older names for them stay usable. */
+#define vs_listen_addr vs_address
+#define vs_listen_kind vs_address_kind
+#define VS_LISTEN_VSOCK VS_ADDRESS_VSOCK
+#define VS_LISTEN_UNIX VS_ADDRESS_UNIX
+#define vs_listen_parse vs_address_parse
+#define vs_listen_format vs_address_format
 
-struct vs_listen_addr {
-    enum vs_listen_kind kind;
-    uint32_t cid;   /* vsock: VS_VMADDR_CID_ANY unless given */
-    uint32_t port;  /* vsock */
-    char path[108]; /* unix: sizeof(sun_path) */
-};
-
-/* Parses "vsock:PORT", "vsock:CID:PORT", "unix:PATH" (absolute PATH) or
- * "unix/PATH" (vsock-proxy's spelling: the same socket as unix:/PATH).
- * Returns 0, or -EINVAL with a static reason in *why. *out written only on success. */
-int vs_listen_parse(const char *s, struct vs_listen_addr *out, const char **why);
-/* Formats an address the way vs_listen_parse reads it. */
-void vs_listen_format(const struct vs_listen_addr *a, char *buf, size_t len);
-
-/* A Match block: criteria (comma-separated patterns, "!" negates; NULL
- * matches anything) and its lines, applied to the connections it matches
- * once the user is known (vs_config_match). */
+/* A Match block: its criteria and its lines, applied to the connections it
+ * matches once the user is known (vs_config_match).  criteria[i] holds the
+ * patterns (comma-separated, "!" negates) of config.c's criterion i (User,
+ * Group, Peer...), NULL when the block does not test it. */
+#define VS_MAX_MATCH_CRITERIA 8
 struct vs_match {
-    char *users, *groups, *peers;
+    char *criteria[VS_MAX_MATCH_CRITERIA];
     char *lines[VS_MAX_MATCH_LINES];
     unsigned lineno[VS_MAX_MATCH_LINES];
     unsigned n_lines;
@@ -148,10 +144,11 @@ struct vs_config {
     unsigned n_matches;
     bool in_match; /* while parsing: lines go to the last Match block */
 
-    /* Which source set each list keyword, so that a later source (the file,
-     * a later Match block) does not add to a list an earlier one (the
-     * command line, an earlier block) already set. */
-    unsigned char list_source[16];
+    /* Which source set each list keyword (by its place in config.c's
+     * keyword table), so that a later source (the file, a later Match
+     * block) does not add to a list an earlier one (the command line, an
+     * earlier block) already set. */
+    unsigned char list_source[VS_CONFIG_MAX_KEYWORDS];
 };
 
 /* Sources, in order of precedence: the earliest to set a value wins.  The
@@ -190,11 +187,6 @@ int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx
 /* Whether any Match block has a Group criterion (only then are the
  * account's groups worth reading). */
 bool vs_config_uses_groups(const struct vs_config *c);
-
-/* A comma-separated pattern list (fnmatch(3) globs, "!" negates) against a
- * set of names: 1 when some pattern matches some name and no negated
- * pattern matches any, else 0 (OpenSSH's rule for groups). */
-int vs_pattern_list_match(const char *list, const char *const *names, unsigned n);
 
 /* Fills every unset field with its default. */
 void vs_config_finish(struct vs_config *c);

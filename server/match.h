@@ -1,5 +1,7 @@
 /* What a Match block is matched against, built in one place for a
- * connection (conn.c) and for -T -C (main.c), so both see the same names. */
+ * connection (conn.c) and for -T -C (main.c), so both see the same names.
+ * Each Match criterion (config.c's criteria[]) reads its names from the
+ * context: a new criterion fills its field here. */
 #ifndef VS_MATCH_H
 #define VS_MATCH_H
 

@@ -20,7 +20,9 @@ struct vs_user_facts {
 
 /* Returns true if a session may start as this user; *why gets a static reason
  * when refused. Order: the server's own identity, then PermitRootLogin, then
- * DenyUsers, then AllowUsers, then the shell. */
+ * DenyUsers, then AllowUsers, then the shell.  A user is "listed" in
+ * DenyUsers or AllowUsers by vs_pattern_match() over all of its entries:
+ * "DenyUsers adm* !admin-ro" refuses the adm accounts but admin-ro. */
 bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, const char **why);
 
 /* What an account's login depends on without PAM (shadow(5)). */
@@ -52,10 +54,6 @@ bool vs_shell_unrestricted(const char *shell);
  * name is a valid shell name and matches an AcceptEnv pattern. */
 bool vs_env_accepted(const struct vs_config *c, const char *name);
 
-/* True if spec is a valid PermitOpen entry ("host:port", "[v6]:port",
- * "any", "none"; port may be *), or with host_optional a PermitListen entry
- * ("[host:]port"). *why gets a static reason when not. */
-bool vs_permit_valid(const char *spec, bool host_optional, const char **why);
 /* PermitOpen and PermitListen: may a direct-tcpip open reach host:port, may
  * a tcpip-forward listen on host:port (host as the client sent it)? */
 bool vs_permit_open_allowed(const struct vs_config *c, const char *host, uint32_t port);

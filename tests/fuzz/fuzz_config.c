@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "peer.h"
+#include "pattern.h"
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,11 +69,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)vs_config_match(&c, &ctx, &matched, &vals);
     vs_config_dump(&matched, devnull);
     vs_config_free(&vals);
-    struct vs_listen_addr a;
-    if (vs_listen_parse(host, &a, &why) == 0) {
+    /* The addresses of common/address.c: Listen's, and -T -C's peers. */
+    struct vs_address a;
+    if (vs_address_parse(host, &a, &why) == 0) {
         char buf[160];
-        vs_listen_format(&a, buf, sizeof(buf));
+        vs_address_format(&a, buf, sizeof(buf));
     }
+    struct vs_peer_address pa;
+    (void)vs_address_parse_peer(host, VS_LAST_RESERVED_PORT, &pa);
+    /* The pattern matcher with the input as patterns and as a name. */
+    char *lists[] = {host};
+    const char *names[] = {host, "root"};
+    (void)vs_pattern_match(lists, 1, names, 2);
     vs_config_free(&c);
     free(text);
     return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "pattern.h"
 #include "policy.h"
 
 static int apply(struct vs_config *c, const char *line, enum vs_config_source src, char *err)
@@ -562,15 +563,223 @@ static void test_use_pam(void **state)
     vs_config_free(&c);
 }
 
+/* -T's format and order, defaults included, as scripts read it. */
+static void test_dump_defaults(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char *buf = NULL;
+    size_t len = 0;
+    vs_config_init(&c);
+    vs_config_finish(&c);
+    FILE *f = open_memstream(&buf, &len);
+    vs_config_dump(&c, f);
+    fclose(f);
+    char want[4096];
+    snprintf(want, sizeof(want),
+             "listen vsock:22\n"
+             "hostkey " VS_DEFAULT_HOSTKEY_PATH "\n"
+             "permitrootlogin yes\n"
+             "allowpeers 2\n"
+             "# allowpeers: a CID without :any admits only privileged processes of that peer "
+             "(a vsock source port <= 1023)\n"
+             "acceptenv LANG LC_*\n"
+             "subsystem sftp internal\n"
+             "maxsessions 10\n"
+             "maxstartups 100\n"
+             "allowtcpforwarding yes\n"
+             "allowstreamlocalforwarding yes\n"
+             "# allowstreamlocalforwarding has no effect: Unix-socket forwarding is refused "
+             "whatever it says (libssh does not pass those requests' arguments to servers)\n"
+             "allowagentforwarding yes\n"
+             "gatewayports no\n"
+             "permitopen any\n"
+             "permitlisten any\n"
+             "maxforwards 16\n"
+             "maxforwardchannels 64\n"
+             "clientaliveinterval 0\n"
+             "clientalivecountmax 3\n"
+             "logingracetime 120\n"
+             "loglevel INFO\n"
+             "pidfile none\n"
+             "permittty yes\n"
+             "usepam %s\n"
+             "forcecommand none\n"
+             "chrootdirectory none\n",
+             VS_PAM_DEFAULT ? "yes" : "no");
+    assert_string_equal(buf, want);
+    free(buf);
+    vs_config_free(&c);
+}
+
+/* Which keywords a Match block may set, and that each of them, set by a
+ * matching block, is what the connection gets (-T -C shows it). */
+static void test_match_keywords(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line, *dumped; /* dumped: the -T line the block gives */
+        bool allowed;
+    } cases[] = {
+        {"AllowUsers al*", "allowusers al*", true},
+        {"DenyUsers bob", "denyusers bob", true},
+        {"PermitRootLogin no", "permitrootlogin no", true},
+        {"ForceCommand /bin/x y", "forcecommand /bin/x y", true},
+        {"PermitTTY no", "permittty no", true},
+        {"ChrootDirectory /srv", "chrootdirectory /srv", true},
+        {"AllowTcpForwarding remote", "allowtcpforwarding remote", true},
+        {"AllowAgentForwarding no", "allowagentforwarding no", true},
+        {"PermitOpen h:1 h:2", "permitopen h:1 h:2", true},
+        {"PermitListen 8080", "permitlisten 8080", true},
+        {"GatewayPorts clientspecified", "gatewayports clientspecified", true},
+        {"Listen vsock:1", NULL, false},
+        {"HostKey /k", NULL, false},
+        {"AllowPeers 3", NULL, false},
+        {"AcceptEnv X", NULL, false},
+        {"Subsystem x /bin/x", NULL, false},
+        {"MaxSessions 3", NULL, false},
+        {"MaxStartups 3", NULL, false},
+        {"AllowStreamLocalForwarding no", NULL, false},
+        {"MaxForwards 1", NULL, false},
+        {"MaxForwardChannels 1", NULL, false},
+        {"ClientAliveInterval 1", NULL, false},
+        {"ClientAliveCountMax 1", NULL, false},
+        {"LoginGraceTime 1", NULL, false},
+        {"LogLevel ERROR", NULL, false},
+        {"PidFile /p", NULL, false},
+        {"UsePAM no", NULL, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c, m, vals;
+        char err[256] = "";
+        vs_config_init(&c);
+        assert_int_equal(apply(&c, "Match All", VS_SRC_FILE, err), 0);
+        int r = apply(&c, cases[i].line, VS_SRC_FILE, err);
+        if (!cases[i].allowed) {
+            if (r != -EINVAL || strstr(err, "is not allowed in a Match block") == NULL)
+                fail_msg("'%s' in a block: %d %s", cases[i].line, r, err);
+            vs_config_free(&c);
+            continue;
+        }
+        if (r != 0)
+            fail_msg("'%s' in a block: %s", cases[i].line, err);
+        vs_config_finish(&c);
+        struct vs_match_ctx ctx = {.user = "u"};
+        assert_int_equal(vs_config_match(&c, &ctx, &m, &vals), 0);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        vs_config_dump(&m, f);
+        fclose(f);
+        char want[128];
+        snprintf(want, sizeof(want), "\n%s\n", cases[i].dumped);
+        if (strstr(buf, want) == NULL)
+            fail_msg("'%s' in a block: -T -C lacks '%s'", cases[i].line, cases[i].dumped);
+        free(buf);
+        vs_config_free(&vals);
+        vs_config_free(&c);
+    }
+}
+
+/* The criteria's messages, which name every criterion. */
+static void test_match_errors(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"Match", "Match: missing criteria (User, Group, Peer, All)"},
+        {"Match \"\"",
+         "Match: criteria come in pairs (User NAMES, Group NAMES, Peer PEERS) or All"},
+        {"Match Host x", "Match: unknown criterion 'Host' (User, Group, Peer or All)"},
+        {"Match User a Group", "Match: criteria come in pairs (User NAMES, Group NAMES, Peer "
+                               "PEERS) or All"},
+        {"Match Peer 2 peer 3", "Match: peer given twice"},
+        {"Match User a b c d e f g h i j k l m n o p q",
+         "Match: missing criteria (User, Group, Peer, All)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c;
+        char err[256] = "";
+        vs_config_init(&c);
+        int r = apply(&c, cases[i].line, VS_SRC_FILE, err);
+        if (r != -EINVAL || strstr(err, cases[i].expect_in_error) == NULL)
+            fail_msg("'%s': %d '%s'", cases[i].line, r, err);
+        vs_config_free(&c);
+    }
+}
+
+/* Every criterion a block has must hold; Match All has none.  Group is
+ * the one that needs the account's groups read. */
+static void test_match_criteria(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *match;
+        bool groups;
+        struct mctx ctx;
+        bool applies;
+    } cases[] = {
+        {"Match All", false, {"u", {"g"}, {"2"}}, true},
+        {"Match User u", false, {"u", {"g"}, {"2"}}, true},
+        {"match user U", false, {"u", {"g"}, {"2"}}, false}, /* names are case-sensitive */
+        {"Match User *,!u", false, {"u", {"g"}, {"2"}}, false},
+        {"Match Group g", true, {"u", {"x", "g"}, {"2"}}, true},
+        {"Match Group g", true, {"u", {"x"}, {"2"}}, false},
+        {"Match Peer 2", false, {"u", {"g"}, {"2", "2:unprivileged"}}, true},
+        {"Match Peer 2:privileged", false, {"u", {"g"}, {"2", "2:unprivileged"}}, false},
+        {"Match User u Group g Peer unix:*", true, {"u", {"g"}, {"unix:0"}}, true},
+        {"Match User u Group g Peer unix:*", true, {"u", {"h"}, {"unix:0"}}, false},
+        {"Match User u Group g Peer unix:*", true, {"v", {"g"}, {"unix:0"}}, false},
+        {"Match Peer unix:* User u", false, {"u", {"g"}, {"2"}}, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vs_config c, vals, m;
+        const char *lines[] = {cases[i].match, "ForceCommand /bin/yes"};
+        config_lines(&c, lines, 2);
+        if (vs_config_uses_groups(&c) != cases[i].groups)
+            fail_msg("'%s': uses groups %d", cases[i].match, !cases[i].groups);
+        m = matched_for(&c, &cases[i].ctx, &vals);
+        if ((m.force_command != NULL) != cases[i].applies)
+            fail_msg("case %zu '%s': applies %d", i, cases[i].match, m.force_command != NULL);
+        vs_config_free(&vals);
+        vs_config_free(&c);
+    }
+}
+
+/* Listen reads vsock-proxy's spellings of a Unix socket too. */
+static void test_listen_spellings(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    vs_config_init(&c);
+    assert_int_equal(apply(&c, "Listen unix:/a unix/b unix%c", VS_SRC_FILE, err), 0);
+    assert_int_equal(c.n_listen, 3);
+    assert_string_equal(c.listen[0].path, "/a");
+    assert_string_equal(c.listen[1].path, "/b");
+    assert_string_equal(c.listen[2].path, "/c");
+    vs_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_good_lines),
-        cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
-        cmocka_unit_test(test_match),           cmocka_unit_test(test_match_review),
-        cmocka_unit_test(test_dump_roundtrip),  cmocka_unit_test(test_use_pam),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_good_lines),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_allow_peers_any),
+        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_match),
+        cmocka_unit_test(test_match_review),
+        cmocka_unit_test(test_dump_roundtrip),
+        cmocka_unit_test(test_use_pam),
+        cmocka_unit_test(test_dump_defaults),
+        cmocka_unit_test(test_match_keywords),
+        cmocka_unit_test(test_match_errors),
+        cmocka_unit_test(test_match_criteria),
+        cmocka_unit_test(test_listen_spellings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "address.h"
 #include "target.h"
 
 struct target_case {
@@ -29,7 +30,8 @@ static void test_target_table(void **state)
         {"unix//run/vm.sock", NULL, 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
         {"unix%run/vm.sock", "notaport", 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
         {"unix:/run/vm.sock", NULL, 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
-        {"unix:run/vm.sock", NULL, 0, VP_TARGET_UNIX, 0, 22, "/run/vm.sock"},
+        /* unix: as vsock-sshd's Listen has it: absolute (address.h) */
+        {"unix:run/vm.sock", NULL, -EINVAL, 0, 0, 0, NULL},
         {"unix:", NULL, -EINVAL, 0, 0, 0, NULL},
         {"vsock-mux:/run/fc.sock", NULL, -EINVAL, 0, 0, 0, NULL},
         {"vsock-mux/run/fc.sock", "1024", 0, VP_TARGET_VSOCK_MUX, 0, 1024, "/run/fc.sock"},
@@ -111,9 +113,45 @@ static void test_long_path(void **state)
     assert_string_equal(why, "socket path too long");
 }
 
+/* vsock-proxy and vsock-sshd read a Unix-socket address the same way:
+ * the same socket, or the same refusal, for every spelling. */
+static void test_same_unix_rule(void **state)
+{
+    (void)state;
+    static const char *const spellings[] = {
+        "unix:/run/vm.sock",
+        "unix/run/vm.sock",
+        "unix//run/vm.sock",
+        "unix%run/vm.sock",
+        "unix%/run/vm.sock",
+        "unix:run/vm.sock",
+        "unix:",
+        "unix/",
+        "unix%",
+        "unix:./vm.sock",
+    };
+    for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+        struct vp_target t;
+        struct vs_address a;
+        const char *why_proxy = NULL, *why_server = NULL;
+        int rp = vp_target_parse(spellings[i], NULL, &t, &why_proxy);
+        int rs = vs_address_parse(spellings[i], &a, &why_server);
+        if (rp != rs)
+            fail_msg("'%s': proxy %d, server %d", spellings[i], rp, rs);
+        if (rp == 0) {
+            assert_int_equal(t.kind, VP_TARGET_UNIX);
+            assert_int_equal(a.kind, VS_ADDRESS_UNIX);
+            assert_string_equal(t.path, a.path);
+        } else {
+            assert_string_equal(why_proxy, why_server);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_target_table),
-                                       cmocka_unit_test(test_long_path)};
+                                       cmocka_unit_test(test_long_path),
+                                       cmocka_unit_test(test_same_unix_rule)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
