@@ -13,6 +13,7 @@
 #include <utmp.h>
 
 #include "fdutil.h"
+#include "monitor.h"
 #include "sftp_server.h"
 #include "signals.h"
 #include "user.h"
@@ -128,9 +129,11 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
         if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
             die("dup2", errno);
     }
-    /* A login on a PTY is in utmp before the user's first command runs. */
-    if (r->pty_slave >= 0 && r->login != NULL)
-        vs_login_tty(r->login, getpid(), r->tty_name, true);
+    /* A login on a PTY is in utmp before the user's first command runs;
+     * the connection's process ends the record when it reaps this one
+     * (session.c). */
+    if (r->pty_slave >= 0)
+        vs_monitor_record_start(r->login, getpid(), r->tty_name);
     /* Nothing of the server's (the connection socket, keys' files, other
      * sessions' pipes) may leak into user code. */
     if (syscall(SYS_close_range, 3, ~0U, 0) < 0) /* musl has no wrapper */

@@ -1,5 +1,8 @@
-/* Starting a session's command: the login environment, and the fork that
- * drops privileges (user.h) before anything of the user's runs. */
+/* Starting a session's command: the fork, the session's login record
+ * (started here, in the session's own process, before anything of the
+ * user's runs: loginrec.h), the check that the process is the user (the
+ * drop itself happened once, in the connection's process: become.h), the
+ * login environment, and the exec (or the built-in SFTP server). */
 #ifndef VS_CHILD_H
 #define VS_CHILD_H
 
@@ -31,7 +34,7 @@ struct vs_spawn_req {
     const char *auth_sock;        /* SSH_AUTH_SOCK with agent forwarding, else NULL */
     const char *original_command; /* SSH_ORIGINAL_COMMAND under ForceCommand, or NULL */
     char *const *pam_env;         /* the PAM session's environment, NULL-terminated, or NULL */
-    struct vs_login *login;       /* for a PTY session's utmp record (login.h) */
+    struct vs_login *login;       /* for a PTY session's login record (loginrec.h), or NULL */
     /* Where the connection's process keeps the host keys: its libssh
      * session (the server keys copied from the bind) and the listener's
      * ssh_bind (NULL where the connection has none).  The built-in SFTP

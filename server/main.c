@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "hostkey.h"
 #include "login.h"
+#include "pam.h"
 #include "listener.h"
 #include "log.h"
 #include "match.h"
@@ -149,7 +150,7 @@ static int load_config(const struct options *o, struct vs_config *c, bool runnin
     vs_config_finish(c);
     /* PAM falls back to its "other" service when ours is missing, which on
      * Debian admits anyone: refuse to start instead. */
-    if (c->use_pam && geteuid() == 0 && vs_login_pam_check(msg, sizeof(msg)) < 0) {
+    if (c->use_pam && geteuid() == 0 && vs_pam_service_check(msg, sizeof(msg)) < 0) {
         report(msg, running);
         vs_config_free(c);
         return -ENOENT;
@@ -339,29 +340,20 @@ static int inetd_admit(const struct vs_config *cfg, struct vs_peer *peer, const 
     return fd;
 }
 
-/* The peer of -C peer=PEER: CID (a privileged process of it, from port
- * VS_LAST_RESERVED_PORT), CID:PORT, or unix:UID.  Returns 0 or -EINVAL. */
+/* The peer of -C peer=PEER (common/address.h): CID (a privileged process
+ * of it, from port VS_LAST_RESERVED_PORT), CID:PORT, or unix:UID, as a
+ * connection from it would have it.  Returns 0 or -EINVAL. */
 static int parse_peer_spec(const char *spec, struct vs_peer *out)
 {
-    uint32_t a, b = VS_LAST_RESERVED_PORT;
-    char first[16];
-    const char *colon = strchr(spec, ':');
-    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    struct vs_peer_address a;
 
-    if (n >= sizeof(first))
+    if (vs_address_parse_peer(spec, VS_LAST_RESERVED_PORT, &a) < 0)
         return -EINVAL;
-    memcpy(first, spec, n);
-    first[n] = '\0';
-    if (strcmp(first, "unix") == 0) {
-        if (colon == NULL || vs_parse_u32(colon + 1, UINT32_MAX - 1, &a) < 0)
-            return -EINVAL;
-        *out = (struct vs_peer){.kind = VS_PEER_UNIX, .uid = (uid_t)a, .pid = -1};
-        return 0;
-    }
-    if (vs_parse_u32(first, UINT32_MAX - 1, &a) < 0 ||
-        (colon != NULL && vs_parse_u32(colon + 1, UINT32_MAX - 1, &b) < 0))
-        return -EINVAL;
-    *out = (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = a, .port = b, .local_port = 22};
+    if (a.kind == VS_ADDRESS_UNIX)
+        *out = (struct vs_peer){.kind = VS_PEER_UNIX, .uid = (uid_t)a.uid, .pid = -1};
+    else
+        *out =
+            (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = a.cid, .port = a.port, .local_port = 22};
     return 0;
 }
 

@@ -131,6 +131,31 @@ int vs_user_group_names(const struct vs_user *u, char ***names)
     return n;
 }
 
+int vs_user_expand(const struct vs_user *u, const char *spec, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (size == 0)
+        return -ENAMETOOLONG;
+    out[0] = '\0';
+    for (const char *s = spec; *s != '\0'; s++) {
+        char one[2] = {*s, '\0'};
+        const char *add = one;
+        if (s[0] == '%' && (s[1] == 'h' || s[1] == 'u' || s[1] == '%')) {
+            add = s[1] == 'h' ? u->home : s[1] == 'u' ? u->name : "%";
+            s++;
+        }
+        size_t k = strlen(add);
+        if (k >= size - n) {
+            out[0] = '\0';
+            return -ENAMETOOLONG;
+        }
+        memcpy(out + n, add, k + 1);
+        n += k;
+    }
+    return 0;
+}
+
 int vs_privileges_drop(const struct vs_user *u, bool groups_set)
 {
     if (geteuid() != 0)

@@ -4,6 +4,7 @@
 #define VS_USER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct vs_user {
@@ -26,6 +27,12 @@ bool vs_shell_listed(const char *shell);
  * or a negative errno when the list or an entry cannot be read (never a
  * partial list). */
 int vs_user_group_names(const struct vs_user *u, char ***names);
+
+/* spec with %h (the account's home), %u (its name) and %% ('%') expanded,
+ * as OpenSSH's ChrootDirectory has them, into out; any other '%' stays.
+ * Returns 0, or -ENAMETOOLONG when the result does not fit (never a
+ * truncated path, which could name another directory). */
+int vs_user_expand(const struct vs_user *u, const char *spec, char *out, size_t size);
 
 /* Becomes the user: initgroups (unless groups_set: the caller did it, and
  * PAM's setcred may have added to it), setgid, setuid, each checked, then
