@@ -256,3 +256,8 @@ bool vs_chan_out_wants_input(const struct vs_chan_out *out, ssh_channel ch)
 {
     return !out->eof && !vs_chan_out_pending(out) && ssh_channel_window_size(ch) > 0;
 }
+
+void vs_chan_out_drop(struct vs_chan_out *out)
+{
+    out->off = out->len = 0;
+}

@@ -91,6 +91,9 @@ int vs_chan_out_flush(struct vs_chan_out *out, ssh_channel ch);
  * the channel failed. */
 int vs_chan_out_pump(struct vs_chan_out *out, ssh_channel ch, int fd);
 
+/* Drops what waits for libssh (nobody is left to read it). */
+void vs_chan_out_drop(struct vs_chan_out *out);
+
 /* Whether output waits for libssh. */
 bool vs_chan_out_pending(const struct vs_chan_out *out);
 

@@ -1,26 +1,77 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <libssh/callbacks.h>
-
+#include "account.h"
+#include "become.h"
+#include "channel.h"
+#include "child.h"
 #include "fdutil.h"
 #include "forward.h"
 #include "log.h"
+#include "login.h"
 #include "match.h"
-#include "session.h"
+#include "policy.h"
 #include "signals.h"
+#include "tunnel.h"
 #include "util.h"
+
+/* Authentication attempts before the connection is dropped (sshd's MaxAuthTries). */
+#define VS_MAX_AUTH_TRIES 6
+
+/* Where a channel's pollfds are in this round. */
+struct chan_slot {
+    int base, count;
+};
+
+/* The connection, owned here alone: channels see it only through ctx
+ * (channel.h) and report back by return values. */
+struct vs_conn {
+    const struct vs_config *base; /* the server's configuration */
+    const struct vs_config *cfg;  /* once the user is known: with Match applied */
+    struct vs_config matched;     /* that configuration (it borrows) */
+    struct vs_config match_vals;  /* the values Match blocks set; owned */
+    bool have_match;
+    ssh_session ssh;
+    ssh_bind bind; /* the listener's, with the host keys; the SFTP process frees it */
+    ssh_event event;
+    struct vs_peer peer;
+    char peer_str[64];
+    const char *refusal; /* admitted only to be refused with this (vs_peer_check) */
+    char login_host[40]; /* vs_peer_name(VS_PEER_FOR_HOST): PAM_RHOST, utmp's host */
+    char ssh_connection[128], ssh_client[96];
+    struct vs_user user;
+    struct vs_login login; /* account checks, PAM session, utmp (login.h) */
+    bool authenticated;
+    bool dead; /* the SSH connection is gone: every channel hangs up */
+    int auth_notify_fd;
+    unsigned auth_attempts;
+
+    /* Made once the user is known, sized by the connection's own
+     * configuration (Match applied: MaxSessions and the rest may differ
+     * from the server's). */
+    struct vs_chan_ctx ctx;
+    struct vs_fwd *fwd; /* listeners (forward.h) */
+    struct vs_channel **chans;
+    unsigned n_chans, max_chans;
+    unsigned in_pool[VS_POOL_COUNT]; /* open now, against the pool's limit */
+    unsigned opened[VS_POOL_COUNT];  /* in all: the next channel's id */
+    struct pollfd *pfd;
+    size_t max_pfd;
+    struct chan_slot *slots;
+
+    uint64_t bytes_in, bytes_out;
+    int64_t started_ms;
+    int64_t alive_since_ms; /* ClientAliveInterval: last input or ask; 0 not yet */
+    unsigned alive_unanswered;
+};
 
 /* Applies the Match blocks that this user and peer match, always on top of
  * the server's configuration (a refused attempt's user must not leave its
@@ -48,55 +99,6 @@ static int apply_match(struct vs_conn *c, const struct vs_user *u)
     return r;
 }
 
-/* ChrootDirectory, with OpenSSH's rules: every component of the path a
- * directory owned by root and writable by nobody else.  Done as root,
- * before the privilege drop.  Returns 0 or a negative errno (logged). */
-static int enter_chroot(const char *spec, const struct vs_user *u)
-{
-    char path[4096];
-    size_t n = 0;
-
-    for (const char *s = spec; *s != '\0' && n + 1 < sizeof(path); s++) {
-        const char *add = NULL;
-        if (s[0] == '%' && s[1] == 'h')
-            add = u->home;
-        else if (s[0] == '%' && s[1] == 'u')
-            add = u->name;
-        else if (s[0] == '%' && s[1] == '%')
-            add = "%";
-        if (add != NULL) {
-            n += (size_t)snprintf(path + n, sizeof(path) - n, "%s", add);
-            s++;
-        } else {
-            path[n++] = *s;
-        }
-        if (n >= sizeof(path))
-            return log_error_errno(-ENAMETOOLONG, "ChrootDirectory %s", spec);
-    }
-    path[n] = '\0';
-    if (path[0] != '/')
-        return log_error_errno(-EINVAL, "ChrootDirectory %s: not an absolute path", path);
-    char part[4096];
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        snprintf(part, sizeof(part), "%.*s", (int)(i ? i : 1), path);
-        struct stat st;
-        if (stat(part, &st) < 0)
-            return log_error_errno(-errno, "ChrootDirectory %s", part);
-        if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0) {
-            log_error("bad ownership or modes for chroot directory component %s: it must be a "
-                      "directory owned by root and writable by nobody else",
-                      part);
-            return -EPERM;
-        }
-    }
-    if (chroot(path) < 0 || chdir("/") < 0)
-        return log_error_errno(-errno, "chroot %s", path);
-    log_verbose("user %s chrooted to %s", u->name, path);
-    return 0;
-}
-
 /* Tells the client why it was refused (a USERAUTH_BANNER, which ssh prints),
  * the reason already printable. */
 static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
@@ -108,45 +110,6 @@ static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
         ssh_send_issue_banner(c->ssh, s);
         ssh_string_free(s);
     }
-}
-
-/* As root, after the account checks: PAM's credentials and session and
- * their monitor (login.h), sized for this connection's MaxSessions; then
- * in the connection's own process the groups, PAM's credentials again (for
- * the groups they give) and its environment, ChrootDirectory, and the
- * privilege drop.  Returns 0, or a negative errno with the connection
- * marked dead (logged). */
-static int become_user(struct vs_conn *c, struct vs_user *u, const char *name)
-{
-    char why[512] = "";
-    int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
-    int r =
-        vs_login_open(&c->login, u, (unsigned)c->cfg->max_sessions, close_fds, why, sizeof(why));
-    if (r < 0) {
-        log_error("refused user %s: cannot open the login session: %s", name, why);
-        return r;
-    }
-    /* From here on: the connection's process, soon the user's. */
-    bool root = geteuid() == 0;
-    if (root && initgroups(u->name, u->gid) < 0)
-        return log_error_errno(-errno, "initgroups for user %s", name);
-    r = vs_login_setcred(&c->login);
-    const char *jail = c->cfg->chroot_directory;
-    if (r == 0 && jail != NULL && strcmp(jail, "none") != 0)
-        r = enter_chroot(jail, u);
-    if (r == 0)
-        r = vs_privileges_drop(u, root);
-    /* The host key is in our memory: the user may not read it. */
-    if (r == 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
-        r = -errno;
-    /* If the monitor dies, so does the login: hang up as on SIGTERM.  Set
-     * after the drop, which clears it. */
-    if (r == 0 && c->login.monitor_fd >= 0 &&
-        (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != c->login.monitor_pid))
-        r = -ESRCH;
-    if (r < 0)
-        return log_error_errno(r, "cannot become user %s", name);
-    return 0;
 }
 
 /* Null authentication: vsock already told us who the peer is; what remains
@@ -200,7 +163,7 @@ static bool auth_none(struct vs_conn *c, const char *user)
         vs_user_free(&u);
         return false;
     }
-    r = vs_login_account(&c->login, c->cfg, &u, c->login_host, why_buf, sizeof(why_buf));
+    r = vs_account_check(&c->login, c->cfg, &u, c->login_host, why_buf, sizeof(why_buf));
     if (r < 0) {
         log_info("refused user %s: %s", name, why_buf);
         if (r == -EACCES)
@@ -209,7 +172,15 @@ static bool auth_none(struct vs_conn *c, const char *user)
         vs_user_free(&u);
         return false;
     }
-    if (become_user(c, &u, name) < 0) {
+    /* As root: PAM session and monitor, then the user for good (become.h). */
+    int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
+    const struct vs_become_params become = {.user = &u,
+                                            .login = &c->login,
+                                            .chroot_directory = c->cfg->chroot_directory,
+                                            .max_sessions = (unsigned)c->cfg->max_sessions,
+                                            .close_fds = close_fds};
+    if (vs_user_become(&become, why_buf, sizeof(why_buf)) < 0) {
+        log_error("cannot become user %s: %s", name, why_buf);
         vs_login_free(&c->login);
         vs_user_free(&u);
         c->dead = true;
@@ -226,6 +197,148 @@ static bool auth_none(struct vs_conn *c, const char *user)
     return true;
 }
 
+/* ---- channels: the connection's table ------------------------------------- */
+
+static unsigned pool_limit(const struct vs_config *cfg, enum vs_chan_pool pool)
+{
+    return (unsigned)(pool == VS_POOL_SESSION ? cfg->max_sessions : cfg->max_forward_channels);
+}
+
+/* The tables, sized by the connection's own configuration once the user is
+ * known and Match applied.  Returns 0 or -ENOMEM. */
+static int setup_channels(struct vs_conn *c)
+{
+    const struct vs_config *cfg = c->cfg;
+    unsigned most_fds[VS_POOL_COUNT] = {0};
+
+    for (unsigned i = 0; i < vs_n_chan_types; i++) {
+        const struct vs_chan_type *t = vs_chan_types[i];
+        if (t->max_pollfds > most_fds[t->pool])
+            most_fds[t->pool] = t->max_pollfds;
+    }
+    c->max_chans = 0;
+    c->max_pfd = 2 + vs_fwd_max_pollfds(cfg); /* the SSH socket, the signal pipe */
+    for (int p = 0; p < VS_POOL_COUNT; p++) {
+        c->max_chans += pool_limit(cfg, p);
+        c->max_pfd += (size_t)pool_limit(cfg, p) * most_fds[p];
+    }
+    c->ctx = (struct vs_chan_ctx){
+        .ssh = c->ssh,
+        .bind = c->bind,
+        .cfg = cfg,
+        .user = &c->user,
+        .login = &c->login,
+        .ssh_connection = c->ssh_connection,
+        .ssh_client = c->ssh_client,
+    };
+    c->fwd = vs_fwd_new(cfg);
+    c->ctx.fwd = c->fwd;
+    c->chans = calloc(c->max_chans + 1, sizeof(*c->chans));
+    c->slots = calloc(c->max_chans + 1, sizeof(*c->slots));
+    struct pollfd *pfd = realloc(c->pfd, c->max_pfd * sizeof(*pfd));
+    if (pfd != NULL)
+        c->pfd = pfd;
+    if (c->fwd == NULL || c->chans == NULL || c->slots == NULL || pfd == NULL)
+        return log_error_errno(-ENOMEM, "cannot set up the connection's channels");
+    return 0;
+}
+
+/* A new channel of type t in the table, within its pool's limit (logged
+ * when refused).  NULL if refused. */
+static struct vs_channel *add_channel(struct vs_conn *c, const struct vs_chan_type *t)
+{
+    unsigned limit = pool_limit(c->cfg, t->pool);
+    if (c->in_pool[t->pool] >= limit || c->n_chans >= c->max_chans) {
+        log_info("refused a %s channel: %s (%u) reached", t->name,
+                 t->pool == VS_POOL_SESSION ? "MaxSessions" : "MaxForwardChannels", limit);
+        return NULL;
+    }
+    struct vs_channel *ch = vs_channel_new(t, &c->ctx, c->opened[t->pool]);
+    if (ch == NULL) {
+        log_error("refused a %s channel: out of memory", t->name);
+        return NULL;
+    }
+    c->opened[t->pool]++;
+    c->in_pool[t->pool]++;
+    c->chans[c->n_chans++] = ch;
+    return ch;
+}
+
+static void free_channel(struct vs_conn *c, struct vs_channel *ch)
+{
+    c->bytes_in += vs_channel_bytes_in(ch);
+    c->bytes_out += vs_channel_bytes_out(ch);
+    c->in_pool[ch->type->pool]--;
+    vs_channel_free(ch);
+}
+
+/* Removes the newest channel, whose open failed. */
+static void drop_last_channel(struct vs_conn *c)
+{
+    free_channel(c, c->chans[--c->n_chans]);
+}
+
+static struct vs_channel *find_channel(struct vs_conn *c, ssh_channel sc)
+{
+    for (unsigned i = 0; i < c->n_chans; i++)
+        if (c->chans[i]->ch == sc)
+            return c->chans[i];
+    return NULL;
+}
+
+static void refuse_open(ssh_message msg, const char *why)
+{
+    log_info("refused %s", why);
+    ssh_message_reply_default(msg);
+    ssh_message_free(msg);
+}
+
+/* A client's CHANNEL_OPEN. Takes msg: the type answers it (now, or when it
+ * knows, as a direct-tcpip open once connected) and frees it. */
+static void handle_channel_open(struct vs_conn *c, ssh_message msg)
+{
+    int sub = ssh_message_subtype(msg);
+    const struct vs_chan_type *t = vs_chan_type_for_open(sub);
+
+    if (t == NULL && sub == SSH_CHANNEL_UNKNOWN) {
+        /* libssh does not parse direct-streamlocal@openssh.com (Unix
+         * sockets) or tun@openssh.com: their arguments never reach us. */
+        refuse_open(msg, "a channel of a type libssh does not parse: Unix-socket (streamlocal) "
+                         "and tun forwarding are not available");
+        return;
+    }
+    if (t == NULL) {
+        refuse_open(msg, sub == SSH_CHANNEL_X11 ? "an x11 channel: not supported"
+                                                : "a forwarded-tcpip or auth-agent channel: not "
+                                                  "supported");
+        return;
+    }
+    struct vs_channel *ch = add_channel(c, t);
+    if (ch == NULL) {
+        ssh_message_reply_default(msg);
+        ssh_message_free(msg);
+        return;
+    }
+    if (t->open(ch, msg) < 0)
+        drop_last_channel(c);
+}
+
+/* A connection to one of our listeners (forward.h): a channel we open. */
+static void on_accept(void *arg, const struct vs_accepted *a)
+{
+    struct vs_conn *c = arg;
+    const struct vs_chan_type *t = a->agent ? &vs_chan_agent : &vs_chan_forwarded_tcpip;
+    struct vs_channel *ch = c->dead ? NULL : add_channel(c, t);
+    if (ch == NULL) {
+        close(a->fd);
+        return;
+    }
+    if (t->start(ch, a) < 0)
+        drop_last_channel(c);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
 static void handle_auth(struct vs_conn *c, ssh_message msg)
 {
     if (++c->auth_attempts > VS_MAX_AUTH_TRIES) {
@@ -233,23 +346,16 @@ static void handle_auth(struct vs_conn *c, ssh_message msg)
         c->dead = true;
         return;
     }
-    if (ssh_message_subtype(msg) == SSH_AUTH_METHOD_NONE &&
-        auth_none(c, ssh_message_auth_user(msg)))
+    bool ok = ssh_message_subtype(msg) == SSH_AUTH_METHOD_NONE &&
+              auth_none(c, ssh_message_auth_user(msg));
+    if (ok && setup_channels(c) < 0) {
+        c->dead = true;
+        ok = false;
+    }
+    if (ok)
         ssh_message_auth_reply_success(msg, 0);
     else
         ssh_message_reply_default(msg);
-}
-
-static void handle_channel_open(struct vs_conn *c, ssh_message msg)
-{
-    if (ssh_message_subtype(msg) != SSH_CHANNEL_SESSION) {
-        vs_fwd_channel_open(c, msg); /* answers and frees it */
-        return;
-    }
-    ssh_channel ch = vs_session_open(c);
-    if (ch == NULL || ssh_message_channel_request_open_reply_accept_channel(msg, ch) != SSH_OK)
-        ssh_message_reply_default(msg);
-    ssh_message_free(msg);
 }
 
 /* libssh queues what the client asks for (the server callbacks are not set
@@ -267,13 +373,13 @@ static void handle_message(struct vs_conn *c, ssh_message msg)
         handle_channel_open(c, msg);
         return;
     } else if (type == SSH_REQUEST_CHANNEL) {
-        struct vs_session *s = vs_session_find(c, ssh_message_channel_request_channel(msg));
-        if (s != NULL && vs_session_request(s, msg) == 0)
+        struct vs_channel *ch = find_channel(c, ssh_message_channel_request_channel(msg));
+        if (ch != NULL && vs_channel_request(ch, msg) == 0)
             ssh_message_channel_request_reply_success(msg);
         else
             ssh_message_reply_default(msg);
     } else if (type == SSH_REQUEST_GLOBAL) {
-        vs_fwd_global_request(c, msg);
+        vs_fwd_global_request(c->fwd, msg);
     } else {
         ssh_message_reply_default(msg);
     }
@@ -303,6 +409,8 @@ static void handle_messages(struct vs_conn *c)
         handle_message(c, msg);
     }
 }
+
+/* ---- the loop ------------------------------------------------------------- */
 
 /* ClientAliveInterval: after that long without a byte from the client, ask
  * for an answer; after ClientAliveCountMax unanswered asks, hang up. Returns
@@ -336,9 +444,10 @@ static void reap(struct vs_conn *c)
     pid_t pid;
     int status;
 
+    /* A pid no channel claims is a direct-tcpip's connect helper. */
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        for (unsigned i = 0; i < c->n_sessions; i++)
-            if (vs_session_reaped(c->sessions[i], pid, status))
+        for (unsigned i = 0; i < c->n_chans; i++)
+            if (vs_channel_reaped(c->chans[i], pid, status))
                 break;
 }
 
@@ -358,58 +467,87 @@ static void check_alive(struct vs_conn *c)
     }
 }
 
-/* dopoll rounds per wake-up of the SSH socket (4 KiB each, see below). */
+/* Advances every channel and frees the finished ones; lowers *timeout to
+ * what they need.  Once the connection is dead every channel hangs up
+ * first; a channel that finds the client breaking the protocol kills the
+ * connection, and then the others are stepped again, so that all of them
+ * have hung up (and asked for their timers) before poll() may sleep. */
+static void step_channels(struct vs_conn *c, int *timeout)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        bool was_dead = c->dead;
+        if (c->dead) {
+            for (unsigned i = 0; i < c->n_chans; i++)
+                vs_channel_hangup(c->chans[i]);
+            vs_fwd_close_all(c->fwd);
+        }
+        unsigned kept = 0;
+        for (unsigned i = 0; i < c->n_chans; i++) {
+            struct vs_channel *ch = c->chans[i];
+            int r = vs_channel_step(ch, timeout);
+            if (r == -ECONNABORTED)
+                c->dead = true;
+            if (r == VS_CHAN_DONE)
+                free_channel(c, ch);
+            else
+                c->chans[kept++] = ch;
+        }
+        c->n_chans = kept;
+        if (c->dead == was_dead)
+            return;
+    }
+}
+
+/* dopoll rounds per wake-up of the SSH socket (4 KiB each, see read_ssh). */
 #define VS_SSH_READS_PER_ROUND 16
 
-struct poll_slot {
-    struct vs_session *s;
-    int base, count;
-};
+/* libssh first: its callbacks record requests, data and EOF/CLOSE. */
+static void read_ssh(struct vs_conn *c)
+{
+    /* libssh reads the socket 4 KiB at a time, one read per dopoll: drain
+     * what is there before going back to poll(), within a bound so that
+     * channels get their turn. */
+    for (int i = 0; i < VS_SSH_READS_PER_ROUND; i++) {
+        int rc = ssh_event_dopoll(c->event, 0);
+        if (rc == SSH_ERROR) {
+            check_alive(c);
+            break;
+        }
+        if (rc != SSH_OK)
+            break; /* SSH_AGAIN: nothing more to read now */
+    }
+}
+
+static void handle_signals(struct vs_conn *c)
+{
+    unsigned sigs = vs_signals_take();
+    if (sigs & VS_SIGBIT(SIGCHLD))
+        reap(c);
+    if ((sigs & (VS_SIGBIT(SIGTERM) | VS_SIGBIT(SIGINT))) && !c->dead) {
+        /* Hang up the channels first; the DISCONNECT goes out when they
+         * are gone (ssh_disconnect() frees every channel, and they still
+         * hold theirs). */
+        log_info("terminating on signal");
+        c->dead = true;
+    }
+}
 
 static int event_loop(struct vs_conn *c)
 {
-    size_t max_fds =
-        2 + (size_t)c->cfg->max_sessions * VS_SESSION_MAX_POLLFDS + vs_fwd_max_pollfds(c->cfg);
-    VS_CLEANUP_FREE struct pollfd *pfd = calloc(max_fds, sizeof(*pfd));
-    VS_CLEANUP_FREE struct poll_slot *slots =
-        calloc((size_t)c->cfg->max_sessions + 1, sizeof(*slots));
-
-    c->sessions = calloc((size_t)c->cfg->max_sessions + 1, sizeof(*c->sessions));
-    if (pfd == NULL || slots == NULL || c->sessions == NULL)
-        return -ENOMEM;
     bool input = false;
     for (;;) {
-        int n = 0, n_slots = 0;
+        struct pollfd *pfd = c->pfd;
+        int n = 0;
 
         /* First (also for what the last round's handlers did): they may
-         * decide the connection is dead, which the sessions and forwards
-         * must see in this same round. */
+         * decide the connection is dead, which the channels must see in
+         * this same round. */
         check_alive(c);
         int timeout = client_alive(c, input);
         input = false;
-
-        /* Advance sessions and free the finished ones. */
-        bool was_dead = c->dead;
-        unsigned kept = 0;
-        for (unsigned i = 0; i < c->n_sessions; i++) {
-            struct vs_session *s = c->sessions[i];
-            int t = vs_session_step(s);
-            if (t >= 0 && (timeout < 0 || t < timeout))
-                timeout = t;
-            if (vs_session_finished(s))
-                vs_session_free(s);
-            else
-                c->sessions[kept++] = s;
-        }
-        c->n_sessions = kept;
-        vs_fwd_step(c->fwd);
-        if (c->dead && c->n_sessions == 0)
+        step_channels(c, &timeout);
+        if (c->dead && c->n_chans == 0)
             break;
-        /* A step found the connection dead (a client that ignores the
-         * window): every session must see it, and hang up, before poll()
-         * could sleep with nothing left to wake it. */
-        if (c->dead && !was_dead)
-            continue;
 
         if (!c->dead) {
             int flags = ssh_get_poll_flags(c->ssh);
@@ -419,9 +557,11 @@ static int event_loop(struct vs_conn *c)
         }
         int sig_idx = n;
         pfd[n++] = (struct pollfd){.fd = vs_signals_fd(), .events = POLLIN};
-        for (unsigned i = 0; i < c->n_sessions; i++) {
-            int k = vs_session_poll_prepare(c->sessions[i], &pfd[n]);
-            slots[n_slots++] = (struct poll_slot){c->sessions[i], n, k};
+        /* Channels opened during this round have no slot: next round. */
+        unsigned n_slotted = c->n_chans;
+        for (unsigned i = 0; i < n_slotted; i++) {
+            int k = vs_channel_poll_prepare(c->chans[i], &pfd[n]);
+            c->slots[i] = (struct chan_slot){n, k};
             n += k;
         }
         int fwd_base = n;
@@ -432,41 +572,17 @@ static int event_loop(struct vs_conn *c)
                 continue;
             return log_error_errno(-errno, "poll");
         }
-
-        /* libssh first: its callbacks record requests, data and EOF/CLOSE. */
         if (!c->dead && pfd[0].revents != 0) {
             input = (pfd[0].revents & POLLIN) != 0;
-            /* libssh reads the socket 4 KiB at a time, one read per
-             * dopoll: drain what is there before going back to poll(),
-             * within a bound so that sessions get their turn. */
-            for (int i = 0; i < VS_SSH_READS_PER_ROUND; i++) {
-                int rc = ssh_event_dopoll(c->event, 0);
-                if (rc == SSH_ERROR) {
-                    check_alive(c);
-                    break;
-                }
-                if (rc != SSH_OK)
-                    break; /* SSH_AGAIN: nothing more to read now */
-            }
+            read_ssh(c);
         }
-        if (pfd[sig_idx].revents & POLLIN) {
-            unsigned sigs = vs_signals_take();
-            if (sigs & VS_SIGBIT(SIGCHLD))
-                reap(c);
-            if ((sigs & (VS_SIGBIT(SIGTERM) | VS_SIGBIT(SIGINT))) && !c->dead) {
-                /* Hang up the sessions first; the DISCONNECT goes out when
-                 * they are gone (ssh_disconnect() frees every channel, and
-                 * the sessions still hold theirs). */
-                log_info("terminating on signal");
-                c->dead = true;
-            }
-        }
+        if (pfd[sig_idx].revents & POLLIN)
+            handle_signals(c);
         if (!c->dead)
             handle_messages(c);
-        /* Sessions opened during this round have no slot yet: next round. */
-        for (int i = 0; i < n_slots; i++)
-            vs_session_poll_handle(slots[i].s, &pfd[slots[i].base], slots[i].count);
-        vs_fwd_poll_handle(c->fwd, &pfd[fwd_base], n - fwd_base);
+        for (unsigned i = 0; i < n_slotted; i++)
+            vs_channel_poll_handle(c->chans[i], &pfd[c->slots[i].base], c->slots[i].count);
+        vs_fwd_poll_handle(c->fwd, &pfd[fwd_base], n - fwd_base, on_accept, c);
     }
     return 0;
 }
@@ -485,19 +601,19 @@ int vs_conn_run(const struct vs_conn_params *p)
     int rc = -EIO;
 
     c.started_ms = vs_now_ms();
-    vs_peer_format(&c.peer, c.peer_str, sizeof(c.peer_str));
-    if (c.peer.kind == VS_PEER_VSOCK)
-        snprintf(c.login_host, sizeof(c.login_host), "vsock:%u", c.peer.cid);
-    else
-        snprintf(c.login_host, sizeof(c.login_host), "unix:%ld", (long)c.peer.uid);
+    vs_peer_name(&c.peer, VS_PEER_FOR_LOG, c.peer_str, sizeof(c.peer_str));
+    vs_peer_name(&c.peer, VS_PEER_FOR_HOST, c.login_host, sizeof(c.login_host));
     vs_peer_env(&c.peer, c.ssh_connection, sizeof(c.ssh_connection), c.ssh_client,
                 sizeof(c.ssh_client));
     vs_log_set_prefix(c.peer_str);
     if (p->cfg->login_grace_time > 0)
         alarm((unsigned)p->cfg->login_grace_time); /* SIGALRM's default action ends us */
 
+    /* Until the user is known: the SSH socket and the signal pipe. */
+    c.max_pfd = 2;
+    c.pfd = calloc(c.max_pfd, sizeof(*c.pfd));
     c.ssh = ssh_new();
-    if (c.ssh == NULL) {
+    if (c.ssh == NULL || c.pfd == NULL) {
         vs_close(p->fd);
         goto out;
     }
@@ -517,10 +633,6 @@ int vs_conn_run(const struct vs_conn_params *p)
     }
     /* ssh_channel_write() flushes; non-blocking keeps it from waiting on a slow client. */
     ssh_set_blocking(c.ssh, 0);
-    if (vs_fwd_new(&c) < 0) {
-        log_error("out of memory");
-        goto out;
-    }
     c.event = ssh_event_new();
     if (c.event == NULL || ssh_event_add_session(c.event, c.ssh) != SSH_OK) {
         log_error("cannot create the event loop");
@@ -528,9 +640,13 @@ int vs_conn_run(const struct vs_conn_params *p)
     }
     rc = event_loop(&c);
     log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s",
-             c.user.name ? c.user.name : "-", c.total_sessions, (unsigned long long)c.bytes_in,
-             (unsigned long long)c.bytes_out, (double)(vs_now_ms() - c.started_ms) / 1000.0);
+             c.user.name ? c.user.name : "-", c.opened[VS_POOL_SESSION],
+             (unsigned long long)c.bytes_in, (unsigned long long)c.bytes_out,
+             (double)(vs_now_ms() - c.started_ms) / 1000.0);
 out:
+    /* Channels are left only when the loop failed. */
+    while (c.n_chans > 0)
+        drop_last_channel(&c);
     if (c.event != NULL) {
         ssh_event_remove_session(c.event, c.ssh);
         ssh_event_free(c.event);
@@ -539,10 +655,12 @@ out:
         ssh_disconnect(c.ssh);
         ssh_free(c.ssh);
     }
-    vs_fwd_free(&c);
+    vs_fwd_free(c.fwd);
     if (c.have_match)
         vs_config_free(&c.match_vals);
-    free(c.sessions);
+    free(c.chans);
+    free(c.slots);
+    free(c.pfd);
     vs_user_free(&c.user);
     vs_login_free(&c.login);
     vs_close(c.auth_notify_fd);

@@ -1,59 +1,19 @@
 /* One SSH connection, run to its end in its own process: key exchange, null
  * authentication, and a poll() loop that owns every fd (the SSH socket, the
- * signal pipe, each session's child fds, each forward's sockets) and drives
+ * signal pipe, each channel's fds, the listeners' sockets) and drives
  * libssh as a protocol engine.  Requests come from libssh's message queue
- * and are answered when the answer is known; channel callbacks only record
- * state; fds and channels are closed and freed by the loop, never inside a
- * callback. */
+ * and are answered when the answer is known; channels (channel.h) are kept
+ * in the connection's table, sized once the user is known and Match
+ * applied, and are closed and freed by the loop, never inside a callback.
+ * The connection's state is this module's alone. */
 #ifndef VS_CONN_H
 #define VS_CONN_H
-
-#include <stdbool.h>
-#include <stdint.h>
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
-#include "child.h"
 #include "config.h"
-#include "login.h"
 #include "peer.h"
-#include "policy.h"
-
-/* Authentication attempts before the connection is dropped (sshd's MaxAuthTries). */
-#define VS_MAX_AUTH_TRIES 6
-
-struct vs_session;
-struct vs_fwd;
-
-struct vs_conn {
-    const struct vs_config *base; /* the server's configuration */
-    const struct vs_config *cfg;  /* once the user is known: with Match applied */
-    struct vs_config matched;     /* that configuration (it borrows) */
-    struct vs_config match_vals;  /* the values Match blocks set; owned */
-    bool have_match;
-    ssh_session ssh;
-    ssh_bind bind; /* the listener's, with the host keys; the SFTP process frees it */
-    ssh_event event;
-    struct vs_peer peer;
-    char peer_str[64];
-    const char *refusal; /* admitted only to be refused with this (vs_peer_check) */
-    char login_host[40]; /* "vsock:CID": PAM_RHOST, utmp's host */
-    char ssh_connection[128], ssh_client[96];
-    struct vs_user user;
-    struct vs_login login; /* account checks, PAM session, utmp (login.h) */
-    bool authenticated;
-    bool dead; /* the SSH connection is gone */
-    int auth_notify_fd;
-    unsigned auth_attempts;
-    struct vs_session **sessions; /* MaxSessions slots, n_sessions in use */
-    unsigned n_sessions, total_sessions;
-    uint64_t bytes_in, bytes_out;
-    int64_t started_ms;
-    struct vs_fwd *fwd;     /* forwarding state, see forward.h */
-    int64_t alive_since_ms; /* ClientAliveInterval: last input or ask; 0 not yet */
-    unsigned alive_unanswered;
-};
 
 struct vs_conn_params {
     const struct vs_config *cfg;

@@ -100,12 +100,10 @@ enum vs_peer_verdict vs_peer_check(const struct vs_config *c, const struct vs_pe
 
 unsigned vs_peer_match_names(const struct vs_peer *peer, char buf[][32], const char **names)
 {
-    if (peer->kind == VS_PEER_UNIX) {
-        snprintf(buf[0], 32, "unix:%ld", peer->uid == (uid_t)-1 ? -1L : (long)peer->uid);
-        names[0] = buf[0];
+    vs_peer_name(peer, VS_PEER_FOR_MATCH, buf[0], 32);
+    names[0] = buf[0];
+    if (peer->kind == VS_PEER_UNIX)
         return 1;
-    }
-    snprintf(buf[0], 32, "%u", peer->cid);
     snprintf(buf[1], 32, "%u:%s", peer->cid,
              vs_peer_privileged(peer) ? "privileged" : "unprivileged");
     names[0] = buf[0];
@@ -113,14 +111,22 @@ unsigned vs_peer_match_names(const struct vs_peer *peer, char buf[][32], const c
     return 2;
 }
 
-void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len)
+void vs_peer_name(const struct vs_peer *peer, enum vs_peer_purpose purpose, char *buf, size_t len)
 {
-    if (peer->kind == VS_PEER_VSOCK)
-        snprintf(buf, len, "vsock:%u:%u", peer->cid, peer->port);
-    else if (peer->uid == (uid_t)-1)
+    if (peer->kind == VS_PEER_VSOCK) {
+        if (purpose == VS_PEER_FOR_LOG)
+            snprintf(buf, len, "vsock:%u:%u", peer->cid, peer->port);
+        else if (purpose == VS_PEER_FOR_HOST)
+            snprintf(buf, len, "vsock:%u", peer->cid);
+        else
+            snprintf(buf, len, "%u", peer->cid);
+    } else if (peer->uid == (uid_t)-1) {
         snprintf(buf, len, "unix");
-    else
+    } else if (purpose == VS_PEER_FOR_LOG) {
         snprintf(buf, len, "unix:uid=%ld,pid=%ld", (long)peer->uid, (long)peer->pid);
+    } else {
+        snprintf(buf, len, "unix:%ld", (long)peer->uid);
+    }
 }
 
 bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, uid_t uid,
@@ -154,7 +160,7 @@ int vs_peer_admit(const struct vs_config *c, int fd, struct vs_peer *peer, char 
         return log_error_errno(r, "The connection is not a vsock or Unix socket");
     if (r < 0)
         return log_error_errno(r, "Cannot identify a connection's peer");
-    vs_peer_format(peer, name, namelen);
+    vs_peer_name(peer, VS_PEER_FOR_LOG, name, namelen);
     *refusal = NULL;
     switch (vs_peer_check(c, peer, &why)) {
     case VS_PEER_ADMIT:

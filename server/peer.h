@@ -48,8 +48,14 @@ enum vs_peer_verdict {
 enum vs_peer_verdict vs_peer_check(const struct vs_config *c, const struct vs_peer *peer,
                                    const char **why);
 
-/* Formats the peer for logs: "vsock:CID:PORT" or "unix:uid=U,pid=P". */
-void vs_peer_format(const struct vs_peer *peer, char *buf, size_t len);
+/* The one way a peer is named, by what the name is for. */
+enum vs_peer_purpose {
+    VS_PEER_FOR_LOG,   /* logs: "vsock:CID:PORT", "unix:uid=U,pid=P" */
+    VS_PEER_FOR_HOST,  /* PAM_RHOST, utmp's host: "vsock:CID", "unix:UID" */
+    VS_PEER_FOR_MATCH, /* Match Peer's first name: "CID", "unix:UID" */
+};
+/* A Unix-socket peer whose credentials are unknown is "unix" for all. */
+void vs_peer_name(const struct vs_peer *peer, enum vs_peer_purpose purpose, char *buf, size_t len);
 
 /* Whether this peer may start sessions as the account uid.  A vsock peer is
  * admitted as a whole (AllowPeers); a Unix-socket peer may become root's or

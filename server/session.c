@@ -15,19 +15,19 @@
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 
-#include "chanio.h"
-#include "conn.h"
+#include "channel.h"
+#include "child.h"
 #include "fdutil.h"
 #include "forward.h"
 #include "log.h"
+#include "monitor.h"
 #include "policy.h"
 #include "ttymodes.h"
 #include "util.h"
 
 struct vs_session {
-    struct vs_conn *conn;
-    ssh_channel ch;
-    struct ssh_channel_callbacks_struct cb;
+    struct vs_channel *c; /* the channel: its libssh side and pumps (channel.h) */
+    const struct vs_chan_ctx *ctx;
     unsigned id;
     int64_t started_ms;
 
@@ -42,24 +42,19 @@ struct vs_session {
     char what[160];      /* for the log: shell, exec '...', subsystem NAME */
     char auth_sock[108]; /* ssh -A: the agent socket, or "" */
 
-    /* The child and its fds. With a PTY, in and out are the master. */
+    /* The child and its fds.  Client input goes to the channel's in_fd;
+     * with a PTY, in_fd and out_fd are the master.  Output that libssh did
+     * not take (window, key re-exchange) waits in the channel's out[0]
+     * (stdout) and out[1] (stderr), not lost. */
     pid_t pid;
     bool reaped;
     bool tty_recorded; /* utmp has a record of this PTY (login.h) */
     int status;
-    int in_fd, out_fd, err_fd;
+    int out_fd, err_fd;
     bool out_eof, err_eof;
 
-    /* The channel pump (chanio.h): client input for the child's stdin, and
-     * the child's stdout (out[0]) and stderr (out[1]).  Output that libssh
-     * did not take (window, key re-exchange) waits there, not lost. */
-    struct vs_chan_in in;
-    struct vs_chan_out out[2];
-    bool client_eof;
-
     /* The end. */
-    bool remote_closed; /* the client sent CLOSE */
-    bool hung_up;       /* SIGHUP sent; SIGKILL at kill_at_ms */
+    bool hung_up; /* SIGHUP sent; SIGKILL at kill_at_ms */
     int64_t kill_at_ms;
     bool kill_sent;
     bool finished;
@@ -120,16 +115,16 @@ static void signal_child(struct vs_session *s, int sig)
 
 static void close_input(struct vs_session *s)
 {
-    if (s->in.closed)
+    if (s->c->in.closed)
         return;
-    vs_chan_in_close(&s->in);
+    vs_chan_in_close(&s->c->in);
     if (s->pty_master < 0)
-        s->in_fd = vs_close(s->in_fd);
+        s->c->in_fd = vs_close(s->c->in_fd);
 }
 
 static void close_output(struct vs_session *s, bool is_err)
 {
-    s->out[is_err].off = s->out[is_err].len = 0;
+    vs_chan_out_drop(&s->c->out[is_err]);
     if (is_err) {
         s->err_eof = true;
         s->err_fd = vs_close(s->err_fd);
@@ -138,8 +133,8 @@ static void close_output(struct vs_session *s, bool is_err)
     s->out_eof = true;
     if (s->pty_master >= 0) {
         /* The master carries both directions. */
-        vs_chan_in_close(&s->in);
-        s->pty_master = s->in_fd = s->out_fd = vs_close(s->pty_master);
+        vs_chan_in_close(&s->c->in);
+        s->pty_master = s->c->in_fd = s->out_fd = vs_close(s->pty_master);
     } else {
         s->out_fd = vs_close(s->out_fd);
     }
@@ -151,49 +146,29 @@ static void close_output(struct vs_session *s, bool is_err)
  * there is no half-close: like sshd, the terminal stays open. */
 static void maybe_close_stdin(struct vs_session *s)
 {
-    if (s->client_eof && !vs_chan_in_pending(&s->in) && s->pty_master < 0 && s->started_child)
+    if (s->c->client_eof && !vs_chan_in_pending(&s->c->in) && s->pty_master < 0 && s->started_child)
         close_input(s);
 }
 
 static void log_input_closed(const struct vs_session *s)
 {
     log_debug("session %u: the command stopped reading its input (%s); the rest is dropped", s->id,
-              strerror(s->in.write_errno));
+              strerror(s->c->in.write_errno));
 }
 
-static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_t len,
-                   int is_stderr, void *userdata)
+static struct vs_session *session_of(struct vs_channel *ch)
 {
-    struct vs_session *s = userdata;
-    (void)session;
-    (void)channel;
-
-    /* A client's extended data has no reader in a session (as with sshd):
-     * consume it so the window keeps moving. */
-    if (is_stderr)
-        return (int)len;
-    bool was_closed = s->in.closed;
-    uint32_t used = vs_chan_in_take(&s->in, s->in_fd, data, len);
-    if (s->in.closed && !was_closed)
-        log_input_closed(s);
-    return (int)used;
+    return ch->priv;
 }
 
-static void on_eof(ssh_session session, ssh_channel channel, void *userdata)
+static void input_failed(struct vs_channel *ch)
 {
-    struct vs_session *s = userdata;
-    (void)session;
-    (void)channel;
-    s->client_eof = true;
-    maybe_close_stdin(s);
+    log_input_closed(session_of(ch));
 }
 
-static void on_close(ssh_session session, ssh_channel channel, void *userdata)
+static void client_eof(struct vs_channel *ch)
 {
-    struct vs_session *s = userdata;
-    (void)session;
-    (void)channel;
-    s->remote_closed = true;
+    maybe_close_stdin(session_of(ch));
 }
 
 /* ---- child output -> client -------------------------------------------- */
@@ -204,11 +179,11 @@ static void pump_output(struct vs_session *s, bool is_err)
 {
     int fd = is_err ? s->err_fd : s->out_fd;
 
-    if (fd < 0 || s->remote_closed)
+    if (fd < 0 || s->c->remote_closed)
         return;
-    int r = vs_chan_out_pump(&s->out[is_err], s->ch, fd);
+    int r = vs_chan_out_pump(&s->c->out[is_err], s->c->ch, fd);
     if (r == -EPIPE)
-        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->conn->ssh));
+        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->ctx->ssh));
     /* A PTY's master never reports EOF while a background job holds the
      * terminal: once the shell has exited and the master is drained, the
      * session is over (as sshd does). */
@@ -229,7 +204,7 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
 
     if (s->started_child || s->pty_master >= 0)
         return -EALREADY;
-    if (s->conn->cfg->permit_tty == 0) {
+    if (s->ctx->cfg->permit_tty == 0) {
         log_info("session %u: refused a pty: PermitTTY is no", s->id);
         return -EPERM;
     }
@@ -270,7 +245,7 @@ static int window_change(struct vs_session *s, int cols, int rows, int px_w, int
 
 static int env_request(struct vs_session *s, const char *name, const char *value)
 {
-    const struct vs_config *cfg = s->conn->cfg;
+    const struct vs_config *cfg = s->ctx->cfg;
 
     size_t bytes = strlen(name) + strlen(value) + 2;
     if (s->started_child || !vs_env_accepted(cfg, name) || s->n_env >= VS_MAX_ENV ||
@@ -288,7 +263,7 @@ static int env_request(struct vs_session *s, const char *name, const char *value
 static void on_signal_request(ssh_session session, ssh_channel channel, const char *signal,
                               void *userdata)
 {
-    struct vs_session *s = userdata;
+    struct vs_session *s = session_of(userdata);
     (void)session;
     (void)channel;
     int sig = signal_from_name(signal);
@@ -315,10 +290,10 @@ static void describe(char *buf, size_t len, const char *kind, const char *arg)
 static int start(struct vs_session *s, const char *command, bool internal_sftp,
                  const char *original)
 {
-    struct vs_conn *c = s->conn;
+    const struct vs_chan_ctx *ctx = s->ctx;
     struct vs_spawned sp;
     struct vs_spawn_req req = {
-        .user = &c->user,
+        .user = ctx->user,
         .command = command,
         .internal_sftp = internal_sftp,
         .pty_slave = s->pty_slave,
@@ -326,14 +301,14 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         .term = s->term,
         .env = s->env,
         .n_env = s->n_env,
-        .ssh_connection = c->ssh_connection,
-        .ssh_client = c->ssh_client,
+        .ssh_connection = ctx->ssh_connection,
+        .ssh_client = ctx->ssh_client,
         .auth_sock = s->auth_sock[0] ? s->auth_sock : NULL,
         .original_command = original,
-        .pam_env = c->login.env,
-        .login = &c->login,
-        .ssh = c->ssh,
-        .bind = c->bind,
+        .pam_env = ctx->login->env,
+        .login = ctx->login,
+        .ssh = ctx->ssh,
+        .bind = ctx->bind,
     };
 
     if (s->started_child)
@@ -343,22 +318,22 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         return log_error_errno(r, "session %u: cannot start %s", s->id, s->what);
     s->started_child = true;
     s->pid = sp.pid;
-    vs_login_proc(&c->login, sp.pid, true); /* hung up by the monitor if we die */
+    vs_monitor_proc_started(ctx->login, sp.pid); /* hung up by the monitor if we die */
     if (s->pty_master >= 0) {
-        s->pty_slave = vs_close(s->pty_slave);      /* the child has it now */
-        s->tty_recorded = c->login.monitor_fd >= 0; /* the child asked for it */
-        s->in_fd = s->out_fd = s->pty_master;
+        s->pty_slave = vs_close(s->pty_slave);         /* the child has it now */
+        s->tty_recorded = ctx->login->monitor_fd >= 0; /* the child asked for it */
+        s->c->in_fd = s->out_fd = s->pty_master;
         s->err_eof = true;
     } else {
-        s->in_fd = sp.in_fd;
+        s->c->in_fd = sp.in_fd;
         s->out_fd = sp.out_fd;
         s->err_fd = sp.err_fd;
     }
     s->started_ms = vs_now_ms();
-    log_info("session %u: user %s %s%s started", s->id, c->user.name, s->what,
+    log_info("session %u: user %s %s%s started", s->id, ctx->user->name, s->what,
              s->pty_master >= 0 ? " with pty" : "");
     /* Input that arrived with the request (or EOF) goes through now. */
-    if (vs_chan_in_pump(&s->in, s->ch, s->in_fd) == -EPIPE)
+    if (vs_chan_in_pump(&s->c->in, s->c->ch, s->c->in_fd) == -EPIPE)
         log_input_closed(s);
     maybe_close_stdin(s);
     return 0;
@@ -373,7 +348,7 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     describe(s->what, sizeof(s->what), kind, arg);
     /* ForceCommand (a Match block's, usually) replaces whatever was asked;
      * what was asked goes to SSH_ORIGINAL_COMMAND. */
-    const char *forced = s->conn->cfg->force_command;
+    const char *forced = s->ctx->cfg->force_command;
     if (forced != NULL && strcmp(forced, "none") != 0) {
         log_verbose("session %u: ForceCommand replaces %s", s->id, s->what);
         if (vs_subsystem_is_internal(forced))
@@ -382,11 +357,11 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     }
     bool internal =
         command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
-    if (internal && !vs_shell_unrestricted(s->conn->user.shell)) {
+    if (internal && !vs_shell_unrestricted(s->ctx->user->shell)) {
         /* The built-in server would bypass a restricted shell (rbash,
          * git-shell): let the shell decide, as sshd's sftp-server does. */
         log_info("session %u: %s has the restricted shell %s: the SFTP subsystem runs through it",
-                 s->id, s->conn->user.name, s->conn->user.shell);
+                 s->id, s->ctx->user->name, s->ctx->user->shell);
         return start(s, VS_SFTP_SERVER_PATH, false, NULL);
     }
     return start(s, internal ? NULL : command, internal, NULL);
@@ -394,7 +369,7 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
 
 static int subsystem_request(struct vs_session *s, const char *name)
 {
-    const char *cmd = vs_config_subsystem(s->conn->cfg, name);
+    const char *cmd = vs_config_subsystem(s->ctx->cfg, name);
     if (cmd == NULL && !s->started_child) {
         log_info("session %u: refused unknown subsystem %.64s", s->id, name);
         return -ENOENT;
@@ -406,12 +381,12 @@ static int subsystem_request(struct vs_session *s, const char *name)
  * of their own (SSH_AUTH_SOCK), removed when the session ends. */
 static void on_agent_request(ssh_session session, ssh_channel channel, void *userdata)
 {
-    struct vs_session *s = userdata;
+    struct vs_session *s = session_of(userdata);
     (void)session;
     (void)channel;
     if (s->started_child || s->auth_sock[0] != '\0')
         return;
-    int r = vs_fwd_agent_start(s->conn, s->id, s->auth_sock, sizeof(s->auth_sock));
+    int r = vs_fwd_agent_start(s->ctx->fwd, s->id, s->auth_sock, sizeof(s->auth_sock));
     if (r < 0) {
         s->auth_sock[0] = '\0';
         if (r == -EPERM)
@@ -426,8 +401,10 @@ static void on_agent_request(ssh_session session, ssh_channel channel, void *use
  * only way to read a queued pty-req or window-change. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-int vs_session_request(struct vs_session *s, ssh_message msg)
+static int request(struct vs_channel *ch, ssh_message msg)
 {
+    struct vs_session *s = session_of(ch);
+
     switch (ssh_message_subtype(msg)) {
     case SSH_CHANNEL_REQUEST_PTY:
         return pty_request(s, ssh_message_channel_request_pty_term(msg),
@@ -460,64 +437,49 @@ int vs_session_request(struct vs_session *s, ssh_message msg)
 }
 #pragma GCC diagnostic pop
 
-struct vs_session *vs_session_find(struct vs_conn *c, ssh_channel ch)
-{
-    for (unsigned i = 0; i < c->n_sessions; i++)
-        if (c->sessions[i]->ch == ch)
-            return c->sessions[i];
-    return NULL;
-}
-
 /* ---- life cycle -------------------------------------------------------- */
 
-ssh_channel vs_session_open(struct vs_conn *c)
+static void set_callbacks(struct ssh_channel_callbacks_struct *cb)
 {
-    struct vs_session *s;
-
-    if (c->n_sessions >= (unsigned)c->cfg->max_sessions) {
-        log_info("refused session channel: MaxSessions (%d) reached", c->cfg->max_sessions);
-        return NULL;
-    }
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return NULL;
-    if (vs_chan_in_init(&s->in, VS_STDIN_BUF, false) < 0 ||
-        vs_chan_out_init(&s->out[0], VS_OUTPUT_CHUNK, false, false) < 0 ||
-        vs_chan_out_init(&s->out[1], VS_OUTPUT_CHUNK, true, false) < 0 ||
-        (s->ch = ssh_channel_new(c->ssh)) == NULL) {
-        vs_chan_in_free(&s->in);
-        vs_chan_out_free(&s->out[0]);
-        vs_chan_out_free(&s->out[1]);
-        free(s);
-        return NULL;
-    }
-    s->conn = c;
-    s->id = c->total_sessions++;
-    s->pty_master = s->pty_slave = s->in_fd = s->out_fd = s->err_fd = -1;
-    s->cb = (struct ssh_channel_callbacks_struct){
-        .userdata = s,
-        .channel_data_function = on_data,
-        .channel_eof_function = on_eof,
-        .channel_close_function = on_close,
-        .channel_signal_function = on_signal_request,
-        .channel_auth_agent_req_function = on_agent_request,
-    };
-    ssh_callbacks_init(&s->cb);
-    ssh_set_channel_callbacks(s->ch, &s->cb);
-    c->sessions[c->n_sessions++] = s;
-    return s->ch;
+    cb->channel_signal_function = on_signal_request;
+    cb->channel_auth_agent_req_function = on_agent_request;
 }
 
-int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
+static int open_session(struct vs_channel *ch, ssh_message msg)
 {
+    struct vs_session *s = calloc(1, sizeof(*s));
+    ssh_channel sc = s ? ssh_channel_new(ch->ctx->ssh) : NULL;
+    if (sc == NULL) {
+        free(s);
+        ssh_message_reply_default(msg);
+        ssh_message_free(msg);
+        return -ENOMEM;
+    }
+    s->c = ch;
+    s->ctx = ch->ctx;
+    s->id = ch->id;
+    s->pty_master = s->pty_slave = s->out_fd = s->err_fd = -1;
+    ch->priv = s;
+    vs_channel_attach(ch, sc);
+    int r = ssh_message_channel_request_open_reply_accept_channel(msg, sc) == SSH_OK ? 0 : -EIO;
+    if (r < 0)
+        ssh_message_reply_default(msg);
+    ssh_message_free(msg);
+    return r;
+}
+
+static int poll_prepare(struct vs_channel *ch, struct pollfd *p)
+{
+    struct vs_session *s = session_of(ch);
     int n = 0;
     /* Output waiting for libssh is retried by vs_session_step(); the fds
      * are not read meanwhile. */
-    bool can_send = !s->remote_closed && !s->conn->dead && ssh_channel_window_size(s->ch) > 0 &&
-                    !vs_chan_out_pending(&s->out[0]) && !vs_chan_out_pending(&s->out[1]);
+    bool can_send = !s->c->remote_closed && !s->c->conn_gone &&
+                    ssh_channel_window_size(s->c->ch) > 0 && !vs_chan_out_pending(&s->c->out[0]) &&
+                    !vs_chan_out_pending(&s->c->out[1]);
     /* Input waiting in the buffer or still in libssh: wake when the child
      * can take more, or libssh's share would never move again. */
-    bool have_input = vs_chan_in_pending(&s->in);
+    bool have_input = vs_chan_in_pending(&s->c->in);
 
     s->poll_in = s->poll_out = s->poll_err = -1;
     if (s->pty_master >= 0) {
@@ -528,8 +490,8 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
         }
         return n;
     }
-    if (s->in_fd >= 0 && have_input) {
-        p[n] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
+    if (s->c->in_fd >= 0 && have_input) {
+        p[n] = (struct pollfd){.fd = s->c->in_fd, .events = POLLOUT};
         s->poll_in = n++;
     }
     if (s->out_fd >= 0 && can_send) {
@@ -543,10 +505,12 @@ int vs_session_poll_prepare(struct vs_session *s, struct pollfd *p)
     return n;
 }
 
-void vs_session_poll_handle(struct vs_session *s, const struct pollfd *p, int n)
+static void poll_handle(struct vs_channel *ch, const struct pollfd *p, int n)
 {
+    struct vs_session *s = session_of(ch);
+
     if (s->poll_in >= 0 && s->poll_in < n && (p[s->poll_in].revents & (POLLOUT | POLLERR))) {
-        if (vs_chan_in_pump(&s->in, s->ch, s->in_fd) == -EPIPE)
+        if (vs_chan_in_pump(&s->c->in, s->c->ch, s->c->in_fd) == -EPIPE)
             log_input_closed(s);
         maybe_close_stdin(s);
     }
@@ -559,15 +523,17 @@ void vs_session_poll_handle(struct vs_session *s, const struct pollfd *p, int n)
         pump_output(s, true);
 }
 
-bool vs_session_reaped(struct vs_session *s, pid_t pid, int status)
+static bool reaped(struct vs_channel *ch, pid_t pid, int status)
 {
+    struct vs_session *s = session_of(ch);
+
     if (s->pid != pid || s->reaped)
         return false;
     s->reaped = true;
     s->status = status;
-    vs_login_proc(&s->conn->login, pid, false);
+    vs_monitor_proc_reaped(s->ctx->login, pid);
     if (s->tty_recorded)
-        vs_login_tty(&s->conn->login, pid, s->tty_name, false);
+        vs_monitor_record_end(s->ctx->login, pid, s->tty_name);
     s->tty_recorded = false;
     return true;
 }
@@ -583,9 +549,9 @@ static void log_end(const struct vs_session *s)
         snprintf(result, sizeof(result), "signal %s%s", signal_name(WTERMSIG(s->status)),
                  WCOREDUMP(s->status) ? " (core dumped)" : "");
     log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
-             s->conn->user.name ? s->conn->user.name : "-", s->what[0] ? s->what : "no command",
-             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->in.bytes,
-             (unsigned long long)s->out[0].bytes, (unsigned long long)s->out[1].bytes,
+             s->ctx->user->name ? s->ctx->user->name : "-", s->what[0] ? s->what : "no command",
+             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->c->in.bytes,
+             (unsigned long long)s->c->out[0].bytes, (unsigned long long)s->c->out[1].bytes,
              s->started_child ? (double)(vs_now_ms() - s->started_ms) / 1000.0 : 0.0);
 }
 
@@ -594,17 +560,17 @@ static void log_end(const struct vs_session *s)
 static void send_end(struct vs_session *s)
 {
     if (WIFEXITED(s->status)) {
-        ssh_channel_request_send_exit_status(s->ch, WEXITSTATUS(s->status));
+        ssh_channel_request_send_exit_status(s->c->ch, WEXITSTATUS(s->status));
     } else if (WIFSIGNALED(s->status)) {
         int sig = WTERMSIG(s->status);
-        ssh_channel_request_send_exit_signal(s->ch, signal_name(sig), WCOREDUMP(s->status) ? 1 : 0,
-                                             "", "");
+        ssh_channel_request_send_exit_signal(s->c->ch, signal_name(sig),
+                                             WCOREDUMP(s->status) ? 1 : 0, "", "");
     }
-    ssh_channel_send_eof(s->ch);
-    ssh_channel_close(s->ch);
+    ssh_channel_send_eof(s->c->ch);
+    ssh_channel_close(s->c->ch);
 }
 
-void vs_session_hangup(struct vs_session *s)
+static void hangup(struct vs_session *s)
 {
     if (s->hung_up)
         return;
@@ -620,45 +586,54 @@ void vs_session_hangup(struct vs_session *s)
     }
 }
 
-int vs_session_step(struct vs_session *s)
+static void hangup_channel(struct vs_channel *ch)
 {
+    hangup(session_of(ch));
+}
+
+static int step(struct vs_channel *ch, int *timeout_ms)
+{
+    struct vs_session *s = session_of(ch);
+
     if (s->finished)
-        return -1;
-    if ((s->remote_closed || s->conn->dead) && !s->hung_up)
-        vs_session_hangup(s);
+        return VS_CHAN_DONE;
+    if ((s->c->remote_closed || s->c->conn_gone) && !s->hung_up)
+        hangup(s);
 
     if (s->hung_up) {
         if (!child_running(s)) {
-            if (!s->conn->dead)
-                ssh_channel_close(s->ch); /* answer the client's CLOSE */
+            if (!s->c->conn_gone)
+                ssh_channel_close(s->c->ch); /* answer the client's CLOSE */
             s->finished = true;
             log_end(s);
-            return -1;
+            return VS_CHAN_DONE;
         }
         int64_t ms = s->kill_at_ms - vs_now_ms();
-        if (ms > 0)
-            return (int)ms;
+        if (ms > 0) {
+            vs_timeout_min(timeout_ms, (int)ms);
+            return VS_CHAN_LIVE;
+        }
         if (!s->kill_sent) {
             log_verbose("session %u: still running after SIGHUP, sending SIGKILL", s->id);
             signal_child(s, SIGKILL);
             s->kill_sent = true;
         }
-        return -1; /* SIGCHLD wakes us */
+        return VS_CHAN_LIVE; /* SIGCHLD wakes us */
     }
 
     if (!s->started_child)
-        return -1;
+        return VS_CHAN_LIVE;
     /* A client that ignores the window: drop it (chanio.h). */
-    if (s->in.overflow && !s->conn->dead) {
+    if (s->c->in.overflow) {
         log_info("session %u: the client sent more than the channel window allows; disconnecting",
                  s->id);
-        s->conn->dead = true;
-        return -1;
+        return -ECONNABORTED;
     }
     /* Output that libssh did not take last time (window, key re-exchange):
      * every packet the client sends brings us here again. */
     for (int e = 0; e < 2; e++)
-        if (vs_chan_out_pending(&s->out[e]) && vs_chan_out_flush(&s->out[e], s->ch) == -EPIPE)
+        if (vs_chan_out_pending(&s->c->out[e]) &&
+            vs_chan_out_flush(&s->c->out[e], s->c->ch) == -EPIPE)
             close_output(s, e);
     /* A PTY whose shell has exited: read what is left, then stop (see pump_output). */
     if (s->reaped && !s->out_eof && s->pty_master >= 0)
@@ -668,38 +643,51 @@ int vs_session_step(struct vs_session *s)
         send_end(s);
         s->finished = true;
         log_end(s);
+        return VS_CHAN_DONE;
     }
-    return -1;
+    return VS_CHAN_LIVE;
 }
 
-bool vs_session_finished(const struct vs_session *s)
+static void free_session(struct vs_channel *ch)
 {
-    return s->finished;
-}
-
-void vs_session_free(struct vs_session *s)
-{
+    struct vs_session *s = session_of(ch);
     if (s == NULL)
         return;
     vs_close(s->pty_slave);
-    if (s->pty_master >= 0)
-        vs_close(s->pty_master);
-    else {
-        vs_close(s->in_fd);
+    if (s->pty_master >= 0) {
+        vs_close(s->pty_master); /* also in_fd and out_fd */
+    } else {
+        vs_close(s->c->in_fd);
         vs_close(s->out_fd);
     }
     vs_close(s->err_fd);
+    s->c->in_fd = -1;
     for (unsigned i = 0; i < s->n_env; i++)
         free(s->env[i]);
     free(s->term);
     if (s->auth_sock[0])
-        vs_fwd_agent_stop(s->conn, s->id);
-    s->conn->bytes_in += s->in.bytes;
-    s->conn->bytes_out += s->out[0].bytes + s->out[1].bytes;
-    vs_chan_in_free(&s->in);
-    vs_chan_out_free(&s->out[0]);
-    vs_chan_out_free(&s->out[1]);
-    ssh_remove_channel_callbacks(s->ch, &s->cb);
-    ssh_channel_free(s->ch);
+        vs_fwd_agent_stop(s->ctx->fwd, s->id);
     free(s);
+    ch->priv = NULL;
 }
+
+const struct vs_chan_type vs_chan_session = {
+    .name = "session",
+    .client_open = SSH_CHANNEL_SESSION,
+    .pool = VS_POOL_SESSION,
+    .in_cap = VS_STDIN_BUF,
+    .out_cap = VS_OUTPUT_CHUNK,
+    .n_out = 2,
+    .open = open_session,
+    .callbacks = set_callbacks,
+    .request = request,
+    .eof = client_eof,
+    .input_failed = input_failed,
+    .max_pollfds = VS_SESSION_MAX_POLLFDS,
+    .poll_prepare = poll_prepare,
+    .poll_handle = poll_handle,
+    .step = step,
+    .reaped = reaped,
+    .hangup = hangup_channel,
+    .free = free_session,
+};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "peer.h"
+#include "pattern.h"
 #include "policy.h"
 
 static void config_from(struct vs_config *c, const char *const *lines)
@@ -129,11 +130,17 @@ static void test_peer_unix(void **state)
     char buf[64];
     config_from(&c, none);
     assert_int_equal(vs_peer_check(&c, &p, NULL), VS_PEER_ADMIT);
-    vs_peer_format(&p, buf, sizeof(buf));
+    vs_peer_name(&p, VS_PEER_FOR_LOG, buf, sizeof(buf));
     assert_string_equal(buf, "unix:uid=1000,pid=5");
+    vs_peer_name(&p, VS_PEER_FOR_HOST, buf, sizeof(buf));
+    assert_string_equal(buf, "unix:1000");
     p = (struct vs_peer){.kind = VS_PEER_VSOCK, .cid = 2, .port = 1234};
-    vs_peer_format(&p, buf, sizeof(buf));
+    vs_peer_name(&p, VS_PEER_FOR_LOG, buf, sizeof(buf));
     assert_string_equal(buf, "vsock:2:1234");
+    vs_peer_name(&p, VS_PEER_FOR_HOST, buf, sizeof(buf));
+    assert_string_equal(buf, "vsock:2");
+    vs_peer_name(&p, VS_PEER_FOR_MATCH, buf, sizeof(buf));
+    assert_string_equal(buf, "2");
     vs_config_free(&c);
 }
 
@@ -347,6 +354,92 @@ static void test_account_table(void **state)
     }
 }
 
+/* The one pattern matcher (AllowUsers, DenyUsers, AcceptEnv, Match):
+ * OpenSSH's match_pattern_list over several names and lists. */
+static void test_pattern_match(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *lists[3];
+        const char *names[3];
+        bool match;
+    } cases[] = {
+        {{"alice"}, {"alice"}, true},
+        {{"alice"}, {"bob"}, false},
+        {{"a*,b?b"}, {"bob"}, true},
+        {{"a*", "b?b"}, {"bob"}, true}, /* several lists are one list */
+        {{"*,!bob"}, {"bob"}, false},
+        {{"*,!bob"}, {"alice"}, true},
+        {{"*", "!bob"}, {"bob"}, false},
+        {{"!bob", "*"}, {"bob"}, false}, /* wherever the negation stands */
+        {{"!bob"}, {"alice"}, false},    /* negations alone match nothing */
+        {{"!bob"}, {"bob"}, false},
+        {{"staff,!untrusted"}, {"users", "staff", "untrusted"}, false},
+        {{"staff,!untrusted"}, {"users", "staff"}, true},
+        {{"*"}, {NULL}, false},   /* no names: nothing to match */
+        {{",,a,,"}, {"a"}, true}, /* empty items skipped */
+        {{""}, {"a"}, false},
+        {{"!"}, {"a"}, false},
+        {{"[ab]c"}, {"bc"}, true}, /* fnmatch(3) globs */
+        {{"a,b"}, {"a,b"}, false}, /* ',' separates, it never matches */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned nl = 0, nn = 0;
+        while (nl < 3 && cases[i].lists[nl] != NULL)
+            nl++;
+        while (nn < 3 && cases[i].names[nn] != NULL)
+            nn++;
+        bool m = vs_pattern_match((char *const *)cases[i].lists, nl, cases[i].names, nn);
+        if (m != cases[i].match)
+            fail_msg("case %zu: got %d", i, m);
+    }
+}
+
+/* "!" in AllowUsers and DenyUsers excludes from the list it is in: the
+ * user is listed when a pattern matches and no "!" pattern does. */
+static void test_user_negation(void **state)
+{
+    (void)state;
+    static const struct user_case cases[] = {
+        {{"AllowUsers * !guest", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"AllowUsers * !guest", NULL}, "guest", 1001, true, 0, false, "AllowUsers"},
+        {{"AllowUsers *", "AllowUsers !guest", NULL}, "guest", 1001, true, 0, false, "AllowUsers"},
+        {{"AllowUsers !guest", NULL}, "alice", 1000, true, 0, false, "AllowUsers"},
+        {{"AllowUsers alice,bob", NULL}, "bob", 1001, true, 0, true, NULL},
+        {{"DenyUsers adm* !admin-ro", NULL}, "admin", 1000, true, 0, false, "DenyUsers"},
+        {{"DenyUsers adm* !admin-ro", NULL}, "admin-ro", 1001, true, 0, true, NULL},
+        {{"DenyUsers !alice", NULL}, "bob", 1001, true, 0, true, NULL}, /* lists no one */
+        {{"DenyUsers !alice", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"DenyUsers *,!root", NULL}, "root", 0, true, 0, true, NULL},
+        {{"DenyUsers *,!root", NULL}, "alice", 1000, true, 0, false, "DenyUsers"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct user_case *u = &cases[i];
+        struct vs_config c;
+        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
+        const char *why = NULL;
+        config_from(&c, u->config);
+        bool ok = vs_user_allowed(&c, &f, &why);
+        if (ok != u->allowed)
+            fail_msg("case %zu (%s): got %d", i, u->name, ok);
+        if (!ok && strstr(why, u->why_contains) == NULL)
+            fail_msg("case %zu: reason '%s'", i, why);
+        vs_config_free(&c);
+    }
+}
+
+static void test_env_negation(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    static const char *const lines[] = {"AcceptEnv LC_* !LC_SECRET*", NULL};
+    config_from(&c, lines);
+    assert_true(vs_env_accepted(&c, "LC_ALL"));
+    assert_false(vs_env_accepted(&c, "LC_SECRET_KEY"));
+    assert_false(vs_env_accepted(&c, "LANG"));
+    vs_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_peer_table),
@@ -357,6 +450,9 @@ int main(void)
                                        cmocka_unit_test(test_user_table),
                                        cmocka_unit_test(test_env),
                                        cmocka_unit_test(test_permits),
-                                       cmocka_unit_test(test_account_table)};
+                                       cmocka_unit_test(test_account_table),
+                                       cmocka_unit_test(test_pattern_match),
+                                       cmocka_unit_test(test_user_negation),
+                                       cmocka_unit_test(test_env_negation)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
