@@ -65,8 +65,4 @@ static inline void vs_closep(int *fd)
         _t;                                                                                        \
     })
 
-/* When set, neither program opens or listens on AF_VSOCK: the test suite runs
- * on machines that are themselves VMs whose vsock peer is not ours. */
-#define VS_NO_VSOCK_ENV "VSOCK_SSH_NO_VSOCK"
-
 #endif

@@ -1,6 +1,8 @@
 # The stage bookkeeping of scripts/test, sourced by it and by its test
 # (tests/unit/test_stages.sh): each stage's outcome from its command's exit
-# status and what ctest printed.  Needs $logdir and the CTEST_ARGS array.
+# status and what ctest printed (run_stage and prepare need $logdir and
+# the CTEST_ARGS array); and, for named tests (scripts/test t-NAME), which
+# CTest tests a name means and what they need built.
 
 summary=()
 n_pass=0 n_fail=0 n_skip=0
@@ -53,4 +55,36 @@ prepare() { # stage log command...
         record "$stage" failed "${last:-exit $rc} (log: $log)"
     fi
     return 1
+}
+
+# A CTest regular expression for one name as scripts/test's header lists them.
+test_regex() { # name
+    local n=${1##*/} w='[A-Za-z0-9_-]+'
+    if [[ $1 =~ ^(unit|integration|vm|fuzz)/$w$ ]]; then
+        echo "^$1\$"
+    elif [[ $n =~ ^t-$w(\.sh)?$ ]]; then
+        n=${n%.sh}
+        echo "^integration/${n#t-}\$"
+    elif [[ $n =~ ^test_$w(\.(c|sh))?$ ]]; then
+        n=${n%.*}
+        echo "^unit/${n#test_}\$"
+    else
+        echo "$1"
+    fi
+}
+
+# The build targets a test runs (the wrapper every test runs under always).
+test_targets() { # ctest-name...
+    local t
+    {
+        echo novsock
+        for t in "$@"; do
+            case $t in
+            unit/stages | unit/novsock) echo test-programs ;;
+            unit/*) echo "test_${t#unit/}" ;;
+            fuzz/*) echo "fuzz_${t#fuzz/}" ;;
+            *) echo test-programs ;;
+            esac
+        done
+    } | LC_ALL=C sort -u
 }

@@ -33,7 +33,7 @@ scratch_root() {
             mkdir -p "$d/root$b" && mount --bind "$b" "$d/root$b" ||
                 { echo "scratch root: cannot bind $b" >&2; exit 125; }
         done
-        exec chroot "$d/root" /usr/bin/env -i LC_ALL=C HOME=/root T="$t" VSOCK_SSH_NO_VSOCK=1 \
+        exec chroot "$d/root" /usr/bin/env -i LC_ALL=C HOME=/root T="$t" \
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
             /bin/sh -euc "$script" scratch-root "$@"
     ' scratch-root "$d" "$T" "$T $SCRATCH_BINDS" "$@"

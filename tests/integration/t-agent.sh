@@ -3,7 +3,7 @@
 # AllowAgentForwarding no refuses it.  Keepalives: the client's
 # ServerAliveInterval gets answers, and ClientAliveInterval drops a client
 # that stopped answering.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 write_config "LogLevel VERBOSE"
 start_server
 

@@ -2,7 +2,7 @@
 # reported for both servers with non-zero whole-tree CPU and memory, and the
 # targets are judged.  Its numbers are not checked (performance lives in the
 # benchmark, never in timed tests); what breaks the benchmark is.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_root
 command -v socat >/dev/null || skip "socat missing (bench/run's relay transport)"
 [ -x /usr/sbin/sshd ] || skip "OpenSSH's sshd missing (bench/run compares with it)"

@@ -1,6 +1,6 @@
 # 32 MiB of random binary data both ways, checksummed, in both proxy modes;
 # stdout and stderr at the same time stay apart.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 start_server
 head -c 33554432 /dev/urandom > "$T/data"
 want=$(sha256sum < "$T/data" | cut -d' ' -f1)

@@ -1,7 +1,7 @@
 # No orphans, and the listener survives whatever a connection does: killed
 # clients, commands that ignore SIGHUP, garbage instead of SSH, a crashed
 # connection process, SIGTERM.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 write_config "LogLevel VERBOSE"
 start_server
 

@@ -1,7 +1,7 @@
 # The daemon's command line and life cycle: -V, -t, -T, -o, errors naming
 # file and line, SIGHUP reload, background mode with PidFile, inetd mode,
 # host key generation.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 expect_match "-V" '^vsock-sshd [0-9]' "$("$VS_SSHD" -V 2>&1)"
 
@@ -154,13 +154,13 @@ if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
     printf 'Listen unix:%s\n' "$SOCK" > "$T/gen_config"
     unshare -m sh -ec '
         mount -t tmpfs tmpfs /var/lib
-        VSOCK_SSH_NO_VSOCK=1 "$0" -D -e -f "$1" 2>>"$2" & pid=$!
+        "$0" -D -e -f "$1" 2>>"$2" & pid=$!
         i=0; while [ ! -S "$3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
         ssh -F "$4" relay "echo generated" </dev/null
         kill $pid; wait $pid || true
         stat -c "%a %U" /var/lib/vsock-ssh/ssh_host_ed25519_key
         ssh-keygen -lf /var/lib/vsock-ssh/ssh_host_ed25519_key > /var/lib/fp1
-        VSOCK_SSH_NO_VSOCK=1 "$0" -D -e -f "$1" 2>>"$2" & pid=$!
+        "$0" -D -e -f "$1" 2>>"$2" & pid=$!
         i=0; while [ ! -S "$3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
         ssh -F "$4" fdpass "echo kept" </dev/null
         kill $pid; wait $pid || true

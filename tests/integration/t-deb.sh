@@ -7,7 +7,7 @@
 # vsock-ssh, root:vsock-ssh 0750 through dpkg-statoverride, and
 # cap_net_bind_service=ep; it survives a reinstall, warns without failing
 # when setcap cannot work, and its removal drops the statoverride.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/scratchroot.sh"
 for t in dpkg-buildpackage dh lintian; do
     command -v $t >/dev/null || skip "$t missing (run scripts/deps)"

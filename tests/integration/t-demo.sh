@@ -2,10 +2,9 @@
 # command, then every ssh/scp/sftp command it prints, exactly as printed,
 # while the demo runs.  It builds into this test's own directory
 # (VSOCK_SSH_BUILD) and keeps to the Unix-socket demo (VSOCK_SSH_DEMO=unix).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 export VSOCK_SSH_BUILD=$T/build VSOCK_SSH_DEMO=unix XDG_RUNTIME_DIR=$T/xdg
 mkdir -p "$XDG_RUNTIME_DIR"
-unset VSOCK_SSH_NO_VSOCK # the demo sets it for its own server
 
 out=$("$VS_SRC/scripts/demo" echo one-shot 2>"$T/demo.err") || {
     cat "$T/demo.err" >&2; fail "scripts/demo echo one-shot"; }

@@ -1,6 +1,6 @@
 # Login environment and credentials, for root and an ordinary account;
 # AcceptEnv honoured, other variables refused.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 write_config "AcceptEnv LANG LC_* VS_OK_*" "LogLevel VERBOSE"
 start_server

@@ -1,6 +1,6 @@
 # One-shot commands: exit statuses, signals, stdout/stderr apart and exact,
 # stdin EOF, zero-byte input; in relay and fd-passing modes.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 start_server
 
 for m in $MODES; do

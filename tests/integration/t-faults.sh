@@ -4,7 +4,7 @@
 # run; clients that vanish during the banner, the key exchange,
 # authentication and a transfer.  Each time: a clear error for the client,
 # no crash, and the daemon goes on serving.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_root
 start_server
 alive() { expect_eq "$1: still serving" ok "$(vssh relay echo ok </dev/null)"; }

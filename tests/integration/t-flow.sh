@@ -2,7 +2,7 @@
 # server's memory at a small fixed bound; the same for a client that sends
 # faster than the command reads.  Nothing is lost once the reader catches up.
 # An idle server uses no CPU.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 start_server
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

@@ -3,7 +3,7 @@
 # MaxForwards and MaxForwardChannels limits, and Unix-socket forwards
 # (which libssh does not parse).  Each refusal is a clear error on the
 # client and a log line on the server, and the connection goes on working.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 PEER="/usr/bin/python3 $VS_SRC/tests/integration/fwdpeer.py"
 $PEER echo "$T/echo.port" "$T/" &
 wait_for "[ -s '$T/echo.port' ]" || fail "echo server did not start"

@@ -3,7 +3,7 @@
 # checksummed both ways, ssh -R with a fixed and an allocated port, and
 # -O forward / -O cancel through a ControlMaster.  The listeners and
 # connections belong to the session user, not to root.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 PEER="/usr/bin/python3 $VS_SRC/tests/integration/fwdpeer.py"
 command -v curl >/dev/null || skip "curl missing (run scripts/deps)"
 write_config "LogLevel VERBOSE"

@@ -1,7 +1,7 @@
 # Findings of the security review, each driven the way it was shown, with
 # stock clients: a Unix-socket peer that asks for another account, a client
 # string that tried to forge a log line, a silent client's LoginGraceTime.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 uid=$(id -u "$TEST_USER")
 write_config "LogLevel VERBOSE"

@@ -11,7 +11,7 @@
 # at first start, and a ChrootDirectory jail.  What libssh frees without
 # clearing is found reliably by the sanitizer build, whose allocator keeps
 # freed memory aside (quarantine) rather than reusing it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 command -v python3 >/dev/null || skip "python3 missing"
 

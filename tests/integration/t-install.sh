@@ -7,7 +7,7 @@
 # administrator, say so in one line, and do not fail.  Every install runs
 # in a throw-away overlay of this machine's root (scratchroot.sh): the real
 # system gets no group, no /etc files, nothing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/scratchroot.sh"
 BUILD=$(dirname "$VS_PROXY")
 [ -f "$BUILD/cmake_install.cmake" ] && [ -f "$BUILD/CMakeCache.txt" ] ||

@@ -1,6 +1,6 @@
 # Many channels per connection (ControlMaster), many connections at once,
 # bursts, and clean refusals beyond MaxSessions and MaxStartups.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 declare -a pids
 start_server
 

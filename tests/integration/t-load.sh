@@ -3,7 +3,7 @@
 # the listener's descriptors, memory and children are back where they were;
 # at MaxStartups a connection is refused at once, with a log line, never
 # left hanging.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 CONCURRENT=${VS_LOAD_CONCURRENT:-40} SEQUENTIAL=${VS_LOAD_SEQUENTIAL:-100}
 write_config "MaxStartups 200"
 start_server

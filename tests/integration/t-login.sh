@@ -11,7 +11,7 @@
 # expired or locked) and /run, wtmp and lastlog are scratch copies: nothing
 # of the machine's changes, and the parallel tests see none of it.  A root
 # session runs the administrator's tools (usermod, passwd) in there.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 . "$(dirname "$0")/private.sh"
 uid=$(id -u "$TEST_USER")

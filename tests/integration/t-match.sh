@@ -2,7 +2,7 @@
 # (ForceCommand with SSH_ORIGINAL_COMMAND and internal-sftp, PermitTTY,
 # AllowTcpForwarding, PermitOpen, ChrootDirectory with OpenSSH's ownership
 # rules), -T -C, and the errors a block can have.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 start_echo() { /usr/bin/python3 "$VS_SRC/tests/integration/fwdpeer.py" echo "$T/echo.port" & }
 

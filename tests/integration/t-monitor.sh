@@ -17,7 +17,7 @@
 #
 # Runs in a private mount namespace (private.sh): the PTY records go to a
 # utmp of its own.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 . "$(dirname "$0")/private.sh"
 [ -x /usr/bin/python3 ] || skip "python3 missing"

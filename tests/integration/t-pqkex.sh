@@ -13,7 +13,7 @@
 # the command line, as is WarnWeakCrypto=yes where ssh knows it, so that
 # nothing in a configuration could silence the warning.  A control proves
 # the check can see the warning: OpenSSH's own sshd limited to curve25519.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 pq_re='mlkem768x25519-sha256|sntrup761x25519-sha512(@openssh\.com)?'
 warn_re='not using a post-quantum key exchange'

@@ -1,6 +1,6 @@
 # ssh -tt: a real tty with TERM and the client's size, resize, Ctrl-C
 # interrupting the command, SSH_TTY, and an interactive login shell.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 start_server
 drive() { python3 "$VS_SRC/tests/integration/ptydrive.py" "$@"; }
 

@@ -1,7 +1,7 @@
 # Refused users: the client ends with "Permission denied" (exit 255) at once,
 # and the server logs why.  A server not running as root serves only its own
 # account.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_test_user
 write_config "DenyUsers baduser* $TEST_USER" "PermitRootLogin no"
 start_server

@@ -2,7 +2,7 @@
 # after about 1 GiB by default; RekeyLimit makes it happen every few hundred
 # KiB here.  While a re-exchange runs libssh takes no channel data: output
 # must wait, not be lost (it once was: the command got SIGPIPE at 1 GiB).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 write_config
 start_server
 G=$T/guest

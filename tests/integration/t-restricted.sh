@@ -3,7 +3,7 @@
 # the sftp subsystem runs through the shell, as OpenSSH's sftp-server does,
 # and the shell refuses.  Before, such an account could read /etc and put a
 # .bash_profile that made its next login a full shell.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 require_root
 start_server
 mkdir -p "$T/pub" && echo secret > "$T/pub/file" && chmod -R a+rX "$T/pub"

@@ -6,7 +6,7 @@
 # cap_net_bind_service=ep, and %pre creates the group.  Installed with rpm
 # into a throw-away overlay of this machine's root (scratchroot.sh), that
 # is what the file system gets.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/scratchroot.sh"
 command -v rpmspec >/dev/null || skip "rpmspec missing"
 command -v rpmlint >/dev/null || skip "rpmlint missing"

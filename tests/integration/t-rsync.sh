@@ -1,7 +1,7 @@
 # rsync -e ssh: a plain exec of the guest's rsync, so what it proves is that
 # our exec path is binary-clean and passes EOF and exit codes: a tree both
 # ways with -a, then a second run that transfers nothing.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 command -v rsync >/dev/null || skip "rsync missing (run scripts/deps)"
 write_config
 start_server

@@ -3,7 +3,7 @@
 # times), "~" paths (expand-path@openssh.com), a large file checked by
 # checksum, remote-to-remote copies, and legacy scp -O (a plain exec of the
 # guest's scp binary).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 write_config
 start_server
 

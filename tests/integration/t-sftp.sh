@@ -2,7 +2,7 @@
 # batch mode: every command of the client, each result checked on the
 # server's filesystem; resumed transfers; permissions enforced by the kernel
 # for an ordinary user.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 write_config # no Subsystem line: sftp is the built-in server
 start_server
 

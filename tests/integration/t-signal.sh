@@ -2,7 +2,7 @@
 # QUIT, TERM, KILL...), and a death by signal is reported as exit-signal with
 # the signal's name.  OpenSSH's ssh does not send signal requests, so a
 # small libssh client does.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 : "${VS_SIGCLIENT:?set by ctest}"
 start_server
 sig() { "$VS_SIGCLIENT" "$SOCK" "$LOGIN" "$@"; }

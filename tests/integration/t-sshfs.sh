@@ -1,7 +1,7 @@
 # sshfs (FUSE over the built-in SFTP server) mounting a guest directory:
 # create, write, append, read, rename, chmod, link, delete through the
 # mount, each checked on the server's side.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 command -v sshfs >/dev/null || skip "sshfs missing (run scripts/deps)"
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 command -v fusermount3 >/dev/null || skip "fusermount3 missing"

@@ -1,7 +1,7 @@
 # VS_STATIC_LIBSSH: a vsock-sshd with libssh, libcrypto and zlib linked in
 # (for guest images without them) builds, needs none of them at run time,
 # and serves a session and the built-in SFTP server.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 [ -e /usr/lib/x86_64-linux-gnu/libssh.a ] || ls /usr/lib/*/libssh.a >/dev/null 2>&1 ||
     skip "no libssh.a"
 if ! cmake -S "$VS_SRC" -B "$T/build" -DVS_STATIC_LIBSSH=ON -DVS_BUILD_TESTS=OFF \

@@ -1,7 +1,7 @@
 # Subsystems: sftp and scp (SFTP protocol, and -O legacy scp) through an
 # external sftp-server configured with Subsystem; unknown subsystems refused.
 # (t-sftp, t-scp, t-rsync and t-sshfs cover the built-in SFTP server.)
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 [ -x "$SFTP_SERVER" ] || skip "$SFTP_SERVER missing (run scripts/deps)"
 write_config "Subsystem sftp $SFTP_SERVER"

@@ -2,7 +2,7 @@
 # unknown key say, fails the test), and they say what the product needs.
 # The socket unit's per-connection "vsock-sshd -i" is exercised over a Unix
 # socket by t-daemon (inetd.py stands in for Accept=yes).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 command -v systemd-analyze >/dev/null || skip "systemd-analyze missing"
 U=$T/units
 mkdir -p "$U"

@@ -4,7 +4,7 @@
 # channel window, not in our memory).  Built against libssh 0.11, which runs
 # data callbacks from inside channel reads and writes, the old pump
 # corrupted these uploads and overflowed its buffer (Debian 13 stage).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 start_server
 head -c 33554432 /dev/urandom > "$T/data"
 chmod 644 "$T/data"

@@ -1,7 +1,7 @@
 # scripts/vm's checks: a bad CID is refused, and on a machine without KVM or
 # vhost-vsock (this one and CI's) it names what is missing instead of
 # booting.  It never opens AF_VSOCK itself before those checks pass.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 rc=0; err=$("$VS_SRC/scripts/vm" --cid 2 --check 2>&1) || rc=$?
 expect_eq "reserved CID refused" 1 "$rc"
 expect_match "reserved CID message" "3 or more" "$err"
@@ -20,7 +20,12 @@ fi
 # The test guest's accelerator: forced either way, refused when misspelt,
 # and on auto never KVM where the CPU shows no vmx/svm (a /dev/kvm that
 # QEMU opens but cannot use, as on some machines of CI's kind).
-qr=$VS_SRC/tests/vm/qemu-run
+qr=$VS_SRC/scripts/qemu-run
+# The users' command and its runner stand on their own: nothing of tests/
+# runs when scripts/vm does.
+if out=$(grep -nE '\$\{?top\}?/tests/' "$VS_SRC/scripts/vm" "$qr" "$VS_SRC/scripts/lib.sh"); then
+    fail "scripts/vm reaches into tests/: $out"
+fi
 command -v qemu-system-x86_64 >/dev/null || { log "no QEMU here: accelerator choice not checked"; log pass; exit 0; }
 accel() { rc=0; out=$(env "$@" "$qr" --cache "$T/vm" --print-accel 2>&1) || rc=$?; }
 accel VS_VM_ACCEL=tcg

@@ -1,4 +1,5 @@
-# scripts/stages.sh: how scripts/test names each stage's outcome.  A stage
+# scripts/stages.sh: how scripts/test names each stage's outcome, and what a
+# test's name given to it means.  A stage
 # whose command failed is reported failed whatever its output says (a CI
 # run once reported a failed stage as "skipped" because a failing test's
 # output held ctest's "No tests were found").
@@ -38,5 +39,28 @@ check 5 skipped 'build-libssh: cannot fetch: the mirror is down$'
     { echo "FAIL: a preparation that failed returned 0" >&2; bad=1; }
 check 6 failed 'build-static: libssh=0.12.2-1 is no longer on M \(it has libssh 0.12.3-1\) \(log: '
 [ "$n_pass $n_fail $n_skip" = "1 3 3" ] || { echo "FAIL: counts $n_pass $n_fail $n_skip" >&2; bad=1; }
-[ $bad -eq 0 ] && echo "ok: 5 outcomes, 3 preparations"
+# Named tests (scripts/test t-NAME): the CTest regular expression for each
+# form a name takes, and what gets built for them.
+names=0
+regex() { # name expected
+    names=$((names + 1))
+    local got
+    got=$(test_regex "$1")
+    [ "$got" = "$2" ] || { echo "FAIL: test_regex '$1': expected '$2', got '$got'" >&2; bad=1; }
+}
+regex t-exec '^integration/exec$'
+regex t-forward-refuse.sh '^integration/forward-refuse$'
+regex tests/integration/t-exec.sh '^integration/exec$'
+regex unit/config '^unit/config$'
+regex vm/vsock '^vm/vsock$'
+regex fuzz/sftp_decode '^fuzz/sftp_decode$'
+regex test_names '^unit/names$'
+regex tests/unit/test_sftp_codec.c '^unit/sftp_codec$'
+regex tests/unit/test_stages.sh '^unit/stages$'
+regex 'integration/(scp|sftp)' 'integration/(scp|sftp)'
+regex sftp sftp
+targets=$(test_targets unit/config unit/stages integration/exec fuzz/proxy unit/config | tr '\n' ' ')
+[ "$targets" = "fuzz_proxy novsock test-programs test_config " ] ||
+    { echo "FAIL: test_targets: got '$targets'" >&2; bad=1; }
+[ $bad -eq 0 ] && echo "ok: 5 outcomes, 3 preparations, $names test names, their targets"
 exit $bad

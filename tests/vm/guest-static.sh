@@ -1,14 +1,13 @@
 # The static vsock-sshd (packaging/build-static) in a root that has nothing
 # else: busybox, /etc/passwd, /etc/group and the binary; no OpenSSH, no
-# shared library, no PAM.  Runs only inside the test guest (tests/vm/
+# shared library, no PAM.  Runs only inside the test guest (scripts/
 # qemu-run), where the root is entered with chroot and the stock ssh, scp
 # and sftp of the guest reach it over real AF_VSOCK (loopback, CID 1).
 if ! grep -qw vsock_ssh_vm=1 /proc/cmdline 2>/dev/null; then
-    echo "guest-static.sh: refusing to run: not inside the test VM (see tests/vm/qemu-run)" >&2
+    echo "guest-static.sh: refusing to run: not inside the test VM (see scripts/qemu-run)" >&2
     exit 1
 fi
-. "$VS_SRC/tests/integration/lib.sh"
-unset VSOCK_SSH_NO_VSOCK # real vsock here, and only here
+. "$VS_SRC/tests/lib.sh" # no novsock filter in the guest: real vsock here, and only here
 S=${VS_STATIC_SSHD:?the static vsock-sshd}
 [ -x "$S" ] || fail "no static vsock-sshd at $S (packaging/build-static)"
 command -v busybox >/dev/null || skip "busybox missing"

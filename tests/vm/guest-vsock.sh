@@ -1,13 +1,12 @@
 # The integration suite's core over real AF_VSOCK.  Runs only inside the test
-# guest that tests/vm/qemu-run boots (vsock_loopback: CID 1 loops back), never
+# guest that scripts/qemu-run boots (vsock_loopback: CID 1 loops back), never
 # on the machine itself, whose vsock peer is not ours.
-#   tests/vm/qemu-run -- env VS_SSHD=... VS_PROXY=... VS_SRC=... bash tests/vm/guest-vsock.sh
+#   scripts/qemu-run -- env VS_SSHD=... VS_PROXY=... VS_SRC=... bash tests/vm/guest-vsock.sh
 if ! grep -qw vsock_ssh_vm=1 /proc/cmdline 2>/dev/null; then
-    echo "guest-vsock.sh: refusing to run: not inside the test VM (see tests/vm/qemu-run)" >&2
+    echo "guest-vsock.sh: refusing to run: not inside the test VM (see scripts/qemu-run)" >&2
     exit 1
 fi
-. "$VS_SRC/tests/integration/lib.sh"
-unset VSOCK_SSH_NO_VSOCK # real vsock here, and only here
+. "$VS_SRC/tests/lib.sh" # no novsock filter in the guest: real vsock here, and only here
 PATH=$PATH:/usr/sbin:/sbin # setcap, getcap
 PORT=2222
 

@@ -1,9 +1,9 @@
-# qemu-run's verdicts on a guest that does not finish: a kernel that dies or
+# scripts/qemu-run's verdicts on a guest that does not finish: a kernel that dies or
 # freezes inside a section the command declared fragile is a skip (77)
 # naming it; a failing command stays a failure there; a freeze outside such
 # a section is a failure.  Four short guests (about 5 s each under TCG).
 set -u
-run=("$(dirname "$0")/qemu-run" --cache "${VS_VM_CACHE:?}" --timeout 120 --)
+run=("$(dirname "$0")/../../scripts/qemu-run" --cache "${VS_VM_CACHE:?}" --timeout 120 --)
 bad=0
 case_() { # what expected-status command
     local what=$1 want=$2 rc=0 err

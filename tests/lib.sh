@@ -1,12 +1,46 @@
-# Shared set-up for the integration tests; sourced by every t-*.sh.
+# The tests' shared shell library: sourced by every integration test
+# (tests/integration/t-*.sh) and by the VM guests' scripts (tests/vm/
+# guest-*.sh).  The scripts' own library, for users' commands, is
+# scripts/lib.sh; nothing there is for tests, nothing here for users.
 # Each test gets its own directory, host key, vsock-sshd on a Unix socket and
 # an ssh_config with two hosts: "relay" (vsock-proxy copies bytes) and
-# "fdpass" (vsock-proxy hands the socket to ssh).  AF_VSOCK is never touched:
-# VSOCK_SSH_NO_VSOCK makes both programs refuse it.
+# "fdpass" (vsock-proxy hands the socket to ssh).
+#
+# AF_VSOCK is never reached on this machine (it may be a VM whose vsock peer
+# is not ours): every test runs under tests/helpers/novsock, whose seccomp
+# filter makes socket(AF_VSOCK) fail for the test and everything it starts,
+# as on a kernel without vsock.  CTest starts each test under it; a test run
+# by hand re-executes itself under it here, before anything else runs.  Only
+# inside the QEMU test guest (tests/vm), whose kernel is its own, is vsock
+# real, and there the binaries must reach it.
 set -euo pipefail
 
-: "${VS_SSHD:?set by ctest}" "${VS_PROXY:?set by ctest}" "${VS_SRC:?set by ctest}"
-export VSOCK_SSH_NO_VSOCK=1
+# Where the programs are: CTest says (VS_SSHD, VS_PROXY, VS_SIGCLIENT,
+# VS_NOVSOCK, VS_SRC, VS_DROPIN); a test run by hand, "bash
+# tests/integration/t-exec.sh", takes them from the build in $VS_BUILD
+# (default build/ of this checkout; scripts/test t-exec builds what it needs).
+VS_SRC=${VS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+if [ -z "${VS_SSHD:-}" ]; then
+    vs_b=${VS_BUILD:-build}
+    case $vs_b in /*) ;; *) vs_b=$VS_SRC/$vs_b ;; esac
+    VS_SSHD=$vs_b/vsock-sshd VS_PROXY=$vs_b/vsock-proxy VS_SIGCLIENT=$vs_b/tests/sigclient
+    VS_NOVSOCK=$vs_b/tests/novsock VS_DROPIN=$vs_b/50-vsock-ssh.build.conf
+    for vs_f in "$VS_SSHD" "$VS_PROXY" "$VS_SIGCLIENT" "$VS_NOVSOCK"; do
+        [ -x "$vs_f" ] && continue
+        vs_t=$(basename "$0" .sh)
+        echo "$0: $vs_f is not built; run the test with" >&2
+        echo "  ${VS_BUILD:+VS_BUILD=$VS_BUILD }scripts/test $vs_t    (configures and builds what it needs in ${VS_BUILD:-build}/)" >&2
+        echo "or build it, then run the test again:" >&2
+        echo "  cmake --build ${VS_BUILD:-build} --target test-programs && bash $0" >&2
+        exit 2
+    done
+    export VS_SSHD VS_PROXY VS_SIGCLIENT VS_NOVSOCK VS_DROPIN VS_SRC
+fi
+# The test guest's kernel command line carries this marker (scripts/qemu-run).
+in_test_vm() { grep -qw vsock_ssh_vm=1 /proc/cmdline 2>/dev/null; }
+if ! in_test_vm && ! "${VS_NOVSOCK:?the novsock wrapper (set by ctest)}" --check; then
+    exec "$VS_NOVSOCK" bash "$0" "$@"
+fi
 export LC_ALL=C
 # ssh runs ProxyCommand with $SHELL -c, and bash with a socket on stdin reads
 # ~/.bashrc (its rshd heuristic): the machine's dotfiles must not take part.
@@ -185,6 +219,11 @@ private_propagation() {
         exit 77
     fi
 }
+
+# Whether no_new_privs is set: novsock sets it where it may not install its
+# filter otherwise (without CAP_SYS_ADMIN), and then file capabilities and
+# set-user-ID do not apply to what the test starts.
+no_new_privs() { grep -q '^NoNewPrivs:[[:space:]]*1' /proc/self/status; }
 
 # Whether the server under test is a sanitizer build (no memory bounds then).
 sanitized() { ldd "$VS_SSHD" | grep libasan >/dev/null; }
