@@ -48,7 +48,7 @@ struct vs_session {
      * (stdout) and out[1] (stderr), not lost. */
     pid_t pid;
     bool reaped;
-    bool tty_recorded; /* utmp has a record of this PTY (login.h) */
+    bool tty_recorded; /* utmp has a record of this PTY (monitor.h) */
     int status;
     int out_fd, err_fd;
     bool out_eof, err_eof;

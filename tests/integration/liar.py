@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """A lying connection process, for t-monitor.
 
-The connection process runs as the user; its root monitor (server/login.c)
+The connection process runs as the user; its root monitor (server/monitor.c)
 must treat what it says as claims.  This takes a connection process's
 socket to its monitor (pidfd_getfd, which needs root: run it in a root
 session so that it sees that server's /run/utmp) and sends what a
 connection process under the user's control could.  The wire format is
-login.c's struct mon_msg: uint32 op, int32 pid, char line[32].
+monitor.h's struct vs_mon_msg: uint32 op, int32 pid, char line[32].
 
 usage: liar.py probe CONN           which passed descriptors the monitor answers on
        liar.py wedge CONN SECONDS   full pipes passed; holds them SECONDS

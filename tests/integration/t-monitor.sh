@@ -1,4 +1,4 @@
-# The root monitor (server/login.c) against a lying connection process.
+# The root monitor (server/monitor.c) against a lying connection process.
 # The connection runs as the user: what it tells its monitor is a claim.
 # liar.py takes a connection's socket to its monitor (pidfd_getfd, from a
 # root session) and sends what a connection process under the user's
