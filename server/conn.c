@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -639,10 +640,16 @@ int vs_conn_run(const struct vs_conn_params *p)
         goto out;
     }
     rc = event_loop(&c);
-    log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s",
+    /* The peak memory of this process: what a hostile client made it
+     * hold, for operators (and for the tests, whose sampling can miss a
+     * connection dropped within milliseconds). */
+    struct rusage ru = {0};
+    getrusage(RUSAGE_SELF, &ru);
+    log_info("connection closed: user %s, %u sessions, in %llu out %llu bytes, %.3f s, peak RSS "
+             "%ld kB",
              c.user.name ? c.user.name : "-", c.opened[VS_POOL_SESSION],
              (unsigned long long)c.bytes_in, (unsigned long long)c.bytes_out,
-             (double)(vs_now_ms() - c.started_ms) / 1000.0);
+             (double)(vs_now_ms() - c.started_ms) / 1000.0, ru.ru_maxrss);
 out:
     /* Channels are left only when the loop failed. */
     while (c.n_chans > 0)

@@ -192,9 +192,12 @@ conn_pids() {
 }
 
 # Prints the highest VmRSS (kB) any connection process reached while
-# process $1 ran (sampled every 10 ms; 0 if none was seen).
+# process $1 ran: sampled every 10 ms, and the "peak RSS" each connection
+# that ended meanwhile logs (a connection dropped within milliseconds
+# escapes the sampling on a busy machine).  0 if neither saw one.
 peak_conn_rss() {
-    local pid=$1 peak=0 r c
+    local pid=$1 peak=0 r c lines logged
+    lines=$(wc -l < "$LOG" 2>/dev/null || echo 0)
     while kill -0 "$pid" 2>/dev/null; do
         for c in $(conn_pids); do
             r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$c/status" 2>/dev/null || echo 0)
@@ -202,6 +205,14 @@ peak_conn_rss() {
         done
         sleep 0.01
     done
+    # The connection's own account, once it has written it.
+    for _ in $(seq 50); do
+        logged=$(tail -n +"$((lines + 1))" "$LOG" 2>/dev/null |
+                 sed -n 's/.*connection closed: .*peak RSS \([0-9]*\) kB.*/\1/p' | sort -n | tail -1)
+        [ -z "$logged" ] || break
+        sleep 0.1
+    done
+    [ "${logged:-0}" -le "$peak" ] || peak=$logged
     echo "$peak"
 }
 
