@@ -15,7 +15,7 @@ rc=0
 # Its files in a directory of this test's, so that what it leaves behind
 # can be told from another bench/run's on the same machine.
 mkdir -p "$T/shm"
-VS_BENCH_DIR=$T/shm /usr/bin/python3 "$VS_SRC/bench/run" --build "$build" --size-mb 4 --reps 1 \
+VS_BENCH_DIR=$T/shm /usr/bin/python3 "$VS_SRC/bench/run" --build "$build" --size-mb 4 --reps 1 --conns 3 \
     --out "$out" >"$T/bench.out" 2>"$T/bench.err" || rc=$?
 [ "$rc" -eq 0 ] || fail "bench/run failed ($rc): $(tail -5 "$T/bench.err")"
 
@@ -45,6 +45,19 @@ for m in "connection setup (ms)" "interactive round trip (ms)" \
         positive "$(cell "$r" $c)" || fail "$m: not positive: $r"
     done
 done
+# Issue 27's rows: per-connection CPU, 20 at once, each server paired.
+for m in "server CPU per \`ssh true\`, whole tree (ms)" "20 concurrent \`ssh true\`, wall (ms)"; do
+    r=$(grep -F "| $m |" "$out") || fail "no row '$m'"
+    r=${r/$m/x}
+    for c in 3 4; do
+        positive "$(cell "$r" $c)" || fail "$m: not positive: $r"
+    done
+done
+if command -v dropbear >/dev/null; then
+    grep -qF '[ours@db / dropbear] |' "$out" || fail "dropbear is installed but not paired"
+fi
+t27=$(grep -cE '^\| #27 .*\| (met|not met|not measured)' "$out" || true)
+[ "$t27" -ge 6 ] || fail "issue 27's targets: $t27 judged, expected at least 6"
 targets=$(grep -cE '^\| (upload CPU|every throughput|interactive round trip at most|PSS per idle|connection setup at most).*\| (met|not met)' "$out" || true)
 expect_eq "targets judged" 5 "$targets"
 grep -q 'plumbing: socat 8 KiB relay' "$out" || fail "no plumbing floor in the report"
