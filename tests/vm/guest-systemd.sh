@@ -21,8 +21,7 @@ if ! grep -qw vsock_ssh_systemd=1 /proc/cmdline 2>/dev/null || [ "$(cat /proc/1/
     echo "guest-systemd.sh: refusing to run: not PID 1 systemd in the test VM (tests/vm/qemu-run --systemd)" >&2
     exit 1
 fi
-. "$VS_SRC/tests/integration/lib.sh"
-unset VSOCK_SSH_NO_VSOCK # real vsock here, and only here
+. "$VS_SRC/tests/lib.sh"
 PATH=$PATH:/usr/sbin:/sbin # getcap, usermod
 : "${VS_BUILD:?the build directory}"
 require_test_user
@@ -121,11 +120,22 @@ fi
 # Under emulated SVM a guest with "-cpu host" and two CPUs crashed this
 # (outer) kernel; QEMU's default model and one CPU are what was measured to work.
 export VS_VM_PROBE_TIMEOUT=240 VSOCK_SSH_BUILD=$VS_BUILD VS_VM_KVM_CPU=qemu64 VS_VM_SMP=1 VS_VM_MEM=768
+# scripts/vm boots from the checkout's build/vm, which in a run from another
+# build directory may be older than scripts/qemu-run, and L1 has no network
+# to remake it: L1's view of it (its overlay; nothing reaches this machine)
+# gets the kernel and initramfs this run's qemu-run has just made current
+# (in this build's vm/, VS_VM_CACHE's default).
+cache=$VS_BUILD/vm
+if [ -s "$cache/initramfs.gz" ] && ! [ "$cache" -ef "$VS_SRC/build/vm" ]; then
+    mkdir -p "$VS_SRC/build/vm"
+    cp -p "$cache/vmlinux" "$cache/initramfs.gz" "$cache/kernel-package" "$VS_SRC/build/vm/"
+fi
 "$VS_SRC/scripts/vm" --check > "$T/vm-check" 2>&1 ||
     skip "KVM does not work in the outer guest: $(tail -1 "$T/vm-check")"
 setsid "$VS_SRC/scripts/vm" --cid 3 > "$T/vm.log" 2>&1 &
 vm=$!
-trap 'kill -- -$vm 2>/dev/null; cleanup' EXIT
+# (cleanup reports the status it finds in $?: the script's, not kill's.)
+trap 'rc=$?; kill -- -$vm 2>/dev/null; (exit $rc); cleanup' EXIT
 i=0
 until hssh -o ConnectTimeout=20 vsock/3 true </dev/null 2>/dev/null; do
     i=$((i + 1))
@@ -164,13 +174,18 @@ getent group vsock-ssh >/dev/null || fail "cmake --install made no group vsock-s
 priv=/usr/local/libexec/vsock-ssh/vsock-proxy
 expect_match "the capability copy" "cap_net_bind_service=ep" "$(getcap "$priv")"
 expect_eq "the capability copy's owner and mode" "root vsock-ssh 750" "$(stat -c '%U %G %a' "$priv")"
-! id -nG "$TEST_USER" | grep -qw vsock-ssh || fail "$TEST_USER is in group vsock-ssh already"
+# (Whole names: the account's own group vsock-ssh-test is no member.)
+! id -nG "$TEST_USER" | tr ' ' '\n' | grep -qx vsock-ssh || fail "$TEST_USER is in group vsock-ssh already"
 as_user() { setpriv --reuid="$TEST_USER" --regid="$(id -g "$TEST_USER")" --init-groups "$@"; }
-rc=0; err=$(as_user ssh "${ssh_opts[@]}" -o LogLevel=INFO vsock/3 true </dev/null 2>&1) || rc=$?
+# (LogLevel INFO first: ssh takes the first value, and shows the banner
+# line from INFO up.)
+rc=0; err=$(as_user ssh -o LogLevel=INFO "${ssh_opts[@]}" vsock/3 true </dev/null 2>&1) || rc=$?
 expect_eq "an ordinary host user: refused" 255 "$rc"
 expect_match "an ordinary host user: told why" "admits only privileged host processes" "$err"
 expect_match "an ordinary host user: told how" "adduser \\\$USER vsock-ssh" "$err"
-port=$(sed -n "s/.*vsock:2:\([0-9]*\): refused user $TEST_USER: this guest admits only.*/\1/p" "$T/vm.log" | head -1)
+refusal="vsock:2:\([0-9]*\): refused user $TEST_USER: this guest admits only"
+wait_for "grep -q '$refusal' '$T/vm.log'" 300 || true # (the guest's log, through two 9p shares)
+port=$(sed -n "s/.*$refusal.*/\1/p" "$T/vm.log" | head -1)
 [ "${port:-0}" -gt 1023 ] || fail "the guest's log does not name the refused peer's CID and port: $(grep 'refused' "$T/vm.log" | tail -3)"
 # A second server in the guest, on port 2222, admitting any host process.
 hssh vsock/3 "setsid $VS_SSHD -D -e -l vsock:2222 -o 'AllowPeers host:any' </dev/null >/tmp/any.log 2>&1 &" </dev/null ||
