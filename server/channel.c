@@ -93,12 +93,13 @@ void vs_channel_free(struct vs_channel *c)
 {
     if (c == NULL)
         return;
+    /* No callback may reach the type's state once it is freed. */
+    if (c->ch != NULL)
+        ssh_remove_channel_callbacks(c->ch, &c->cb);
     if (c->type->free != NULL)
         c->type->free(c);
-    if (c->ch != NULL) {
-        ssh_remove_channel_callbacks(c->ch, &c->cb);
+    if (c->ch != NULL)
         ssh_channel_free(c->ch); /* sends CLOSE if the channel is still open */
-    }
     free_pumps(c);
     free(c);
 }

@@ -7,7 +7,7 @@
  * only through a const vs_chan_ctx and reports back by return values.
  *
  * A new channel type is one file that fills a struct vs_chan_type and is
- * listed in vs_chan_types[] (channel.c).
+ * listed in vs_chan_types[] (chantypes.c).
  *
  * Callbacks (libssh's) only record state and move bytes into buffers
  * (chanio.h's re-entrancy rule); fds and channels are closed and freed by
@@ -118,13 +118,6 @@ struct vs_channel {
     bool remote_closed; /* the client sent CLOSE */
     bool conn_gone;     /* the connection is gone (vs_channel_hangup) */
 };
-
-/* Every channel type, for the connection to find one by what opens it. */
-extern const struct vs_chan_type *const vs_chan_types[];
-extern const unsigned vs_n_chan_types;
-
-/* The type that a client's CHANNEL_OPEN of libssh subtype opens, or NULL. */
-const struct vs_chan_type *vs_chan_type_for_open(int subtype);
 
 /* A channel of this type, with its pumps; no libssh channel yet.  NULL
  * when out of memory. */

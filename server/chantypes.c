@@ -1,5 +1,5 @@
 /* The channel types (channel.h): one line per type. */
-#include "channel.h"
+#include "chantypes.h"
 #include "session.h"
 #include "tunnel.h"
 
@@ -17,4 +17,9 @@ const struct vs_chan_type *vs_chan_type_for_open(int subtype)
         if (vs_chan_types[i]->client_open == subtype)
             return vs_chan_types[i];
     return NULL;
+}
+
+const struct vs_chan_type *vs_chan_type_for_accepted(bool agent)
+{
+    return agent ? &vs_chan_agent : &vs_chan_forwarded_tcpip;
 }

@@ -314,6 +314,21 @@ static int apply_keyword(struct parse_ctx *p, const struct keyword *k, char *val
 
 /* ---- checks beyond a keyword's type ------------------------------------ */
 
+/* AllowUsers, DenyUsers and AcceptEnv take one fnmatch(3) glob per word,
+ * as OpenSSH's do: no comma lists, no '!'.  Both are refused rather than
+ * read as the pattern-list syntax of Match: a '!' in a deny list would
+ * narrow it (DenyUsers * !root would admit root), and neither has ever
+ * meant anything here but a literal character no name contains. */
+static int check_glob_word(struct parse_ctx *p, const struct keyword *k, const char *value)
+{
+    if (value[0] == '!' || strchr(value, ',') != NULL)
+        return fail(p,
+                    "%s: '%s': one pattern per word, without '!' or commas (list the names to "
+                    "match; Match blocks take negated lists)",
+                    k->name, value);
+    return 0;
+}
+
 /* User patterns are fnmatch(3) globs on the user name. A "user@host" form
  * would suggest host-based filtering that vsock peers do not have. */
 static int check_user_pattern(struct parse_ctx *p, const struct keyword *k, const char *value)
@@ -321,7 +336,7 @@ static int check_user_pattern(struct parse_ctx *p, const struct keyword *k, cons
     if (strchr(value, '@') != NULL)
         return fail(p, "%s: '%s': user@host patterns are not supported; use AllowPeers", k->name,
                     value);
-    return 0;
+    return check_glob_word(p, k, value);
 }
 
 /* PermitOpen host:port and PermitListen [host:]port entries, checked here
@@ -613,7 +628,8 @@ static const struct keyword keywords[] = {
                  "authentication)"},
     {"AllowPeers", KW_CUSTOM, .parse = kw_allow_peers, .finish = finish_allow_peers,
      .dump = dump_allow_peers},
-    {"AcceptEnv", KW_LIST, 0, LIST(accept_env), .dflt_list = default_accept_env},
+    {"AcceptEnv", KW_LIST, 0, LIST(accept_env), .dflt_list = default_accept_env,
+     .check = check_glob_word},
     {"Subsystem", KW_CUSTOM, .parse = kw_subsystem, .finish = finish_subsystems,
      .dump = dump_subsystems, .release = release_subsystems},
     {"MaxSessions", KW_INT, 0, FIELD(max_sessions), .max = VS_MAX_SESSIONS_LIMIT, .dflt = 10},

@@ -13,6 +13,7 @@
 #include "account.h"
 #include "become.h"
 #include "channel.h"
+#include "chantypes.h"
 #include "child.h"
 #include "fdutil.h"
 #include "forward.h"
@@ -21,7 +22,6 @@
 #include "match.h"
 #include "policy.h"
 #include "signals.h"
-#include "tunnel.h"
 #include "util.h"
 
 /* Authentication attempts before the connection is dropped (sshd's MaxAuthTries). */
@@ -328,7 +328,7 @@ static void handle_channel_open(struct vs_conn *c, ssh_message msg)
 static void on_accept(void *arg, const struct vs_accepted *a)
 {
     struct vs_conn *c = arg;
-    const struct vs_chan_type *t = a->agent ? &vs_chan_agent : &vs_chan_forwarded_tcpip;
+    const struct vs_chan_type *t = vs_chan_type_for_accepted(a->agent);
     struct vs_channel *ch = c->dead ? NULL : add_channel(c, t);
     if (ch == NULL) {
         close(a->fd);
@@ -349,7 +349,10 @@ static void handle_auth(struct vs_conn *c, ssh_message msg)
     }
     bool ok = ssh_message_subtype(msg) == SSH_AUTH_METHOD_NONE &&
               auth_none(c, ssh_message_auth_user(msg));
-    if (ok && setup_channels(c) < 0) {
+    /* Once: a client may pipeline several "none" requests, each answered
+     * with success once authenticated, and the tables must not be made
+     * again under channels that exist. */
+    if (ok && c->chans == NULL && setup_channels(c) < 0) {
         c->dead = true;
         ok = false;
     }
