@@ -145,8 +145,13 @@ boot() {
             *"accel kvm"*) ;;
             *) skip "KVM does not work in the outer guest: ${accel#qemu-run: accel tcg: }" ;;
         esac
-        fail "$uri $name: its vsock-sshd did not start ($("${virsh[@]}" domstate "$name" 2>&1));" \
-            "its output: $(tail -5 "$io/output" 2>/dev/null); console: $(tail -20 "$io/console.log" 2>/dev/null)"
+        # What libvirt saw of its QEMU (the session daemon's log is the
+        # account's), for the one reading this failure.
+        local qlog=/var/log/libvirt/qemu/$name.log
+        [ -z "${4:-}" ] || qlog=$home/.cache/libvirt/qemu/log/$name.log
+        fail "$uri $name: its vsock-sshd did not start ($("${virsh[@]}" domstate --reason "$name" 2>&1));" \
+            "its output: $(tail -5 "$io/output" 2>/dev/null); console: $(tail -20 "$io/console.log" 2>/dev/null);" \
+            "libvirt's log of its QEMU: $(tail -15 "$qlog" 2>/dev/null)"
     fi
 }
 # gone URI NAME IO-DIR [AS-USER]: destroys the domain and waits until its
