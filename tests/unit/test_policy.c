@@ -192,6 +192,24 @@ struct user_case {
     const char *why_contains;
 };
 
+/* Each case's configuration, then vs_user_allowed() on its account. */
+static void check_user_cases(const struct user_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct user_case *u = &cases[i];
+        struct vs_config c;
+        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
+        const char *why = NULL;
+        config_from(&c, u->config);
+        bool ok = vs_user_allowed(&c, &f, &why);
+        if (ok != u->allowed)
+            fail_msg("case %zu (%s): got %d", i, u->name, ok);
+        if (!ok && strstr(why, u->why_contains) == NULL)
+            fail_msg("case %zu: reason '%s'", i, why);
+        vs_config_free(&c);
+    }
+}
+
 static void test_user_table(void **state)
 {
     (void)state;
@@ -214,19 +232,7 @@ static void test_user_table(void **state)
         {{NULL}, "bob", 1001, true, 1000, false, "not running as root"},
         {{NULL}, "root", 0, true, 1000, false, "not running as root"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const struct user_case *u = &cases[i];
-        struct vs_config c;
-        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
-        const char *why = NULL;
-        config_from(&c, u->config);
-        bool ok = vs_user_allowed(&c, &f, &why);
-        if (ok != u->allowed)
-            fail_msg("case %zu (%s): got %d", i, u->name, ok);
-        if (!ok && strstr(why, u->why_contains) == NULL)
-            fail_msg("case %zu: reason '%s'", i, why);
-        vs_config_free(&c);
-    }
+    check_user_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_env(void **state)
@@ -424,19 +430,7 @@ static void test_user_lists_refused(void **state)
         {{"AllowUsers alice b?b", NULL}, "bob", 1001, true, 0, true, NULL},
         {{"AllowUsers alice b?b", NULL}, "carol", 1002, true, 0, false, "AllowUsers"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const struct user_case *u = &cases[i];
-        struct vs_config c;
-        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
-        const char *why = NULL;
-        config_from(&c, u->config);
-        bool ok = vs_user_allowed(&c, &f, &why);
-        if (ok != u->allowed)
-            fail_msg("case %zu (%s): got %d", i, u->name, ok);
-        if (!ok && strstr(why, u->why_contains) == NULL)
-            fail_msg("case %zu: reason '%s'", i, why);
-        vs_config_free(&c);
-    }
+    check_user_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)
