@@ -2,12 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <libssh/callbacks.h>
-
 #include "fdutil.h"
 #include "log.h"
 #include "policy.h"
-#include "signals.h"
 #include "util.h"
 
 /* A socket this connection listens on for the client: ssh -R (tcp) or the
