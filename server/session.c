@@ -26,9 +26,7 @@
 #include "util.h"
 
 struct vs_session {
-    struct vs_channel *c; /* the channel: its libssh side and pumps (channel.h) */
-    const struct vs_chan_ctx *ctx;
-    unsigned id;
+    struct vs_channel *c; /* the channel: its libssh side, pumps, id, context (channel.h) */
     int64_t started_ms;
 
     /* Requests before the start. */
@@ -152,8 +150,8 @@ static void maybe_close_stdin(struct vs_session *s)
 
 static void log_input_closed(const struct vs_session *s)
 {
-    log_debug("session %u: the command stopped reading its input (%s); the rest is dropped", s->id,
-              strerror(s->c->in.write_errno));
+    log_debug("session %u: the command stopped reading its input (%s); the rest is dropped",
+              s->c->id, strerror(s->c->in.write_errno));
 }
 
 static struct vs_session *session_of(struct vs_channel *ch)
@@ -183,7 +181,7 @@ static void pump_output(struct vs_session *s, bool is_err)
         return;
     int r = vs_chan_out_pump(&s->c->out[is_err], s->c->ch, fd);
     if (r == -EPIPE)
-        log_debug("session %u: channel write failed: %s", s->id, ssh_get_error(s->ctx->ssh));
+        log_debug("session %u: channel write failed: %s", s->c->id, ssh_get_error(s->c->ctx->ssh));
     /* A PTY's master never reports EOF while a background job holds the
      * terminal: once the shell has exited and the master is drained, the
      * session is over (as sshd does). */
@@ -204,14 +202,14 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
 
     if (s->started_child || s->pty_master >= 0)
         return -EALREADY;
-    if (s->ctx->cfg->permit_tty == 0) {
-        log_info("session %u: refused a pty: PermitTTY is no", s->id);
+    if (s->c->ctx->cfg->permit_tty == 0) {
+        log_info("session %u: refused a pty: PermitTTY is no", s->c->id);
         return -EPERM;
     }
     if (rows < 0 || cols < 0 || rows > 65535 || cols > 65535)
         return -EINVAL;
     if (openpty(&s->pty_master, &s->pty_slave, s->tty_name, NULL, &ws) < 0) {
-        int r = log_error_errno(-errno, "session %u: openpty", s->id);
+        int r = log_error_errno(-errno, "session %u: openpty", s->c->id);
         s->pty_master = s->pty_slave = -1;
         return r;
     }
@@ -225,7 +223,7 @@ static int pty_request(struct vs_session *s, const char *term, int cols, int row
     vs_set_nonblock(s->pty_master);
     free(s->term);
     s->term = strndup(term ? term : "", 256);
-    log_debug("session %u: pty %s term %s %dx%d", s->id, s->tty_name, s->term, cols, rows);
+    log_debug("session %u: pty %s term %s %dx%d", s->c->id, s->tty_name, s->term, cols, rows);
     return 0;
 }
 
@@ -245,12 +243,12 @@ static int window_change(struct vs_session *s, int cols, int rows, int px_w, int
 
 static int env_request(struct vs_session *s, const char *name, const char *value)
 {
-    const struct vs_config *cfg = s->ctx->cfg;
+    const struct vs_config *cfg = s->c->ctx->cfg;
 
     size_t bytes = strlen(name) + strlen(value) + 2;
     if (s->started_child || !vs_env_accepted(cfg, name) || s->n_env >= VS_MAX_ENV ||
         s->env_bytes + bytes > VS_MAX_ENV_BYTES) {
-        log_verbose("session %u: refused environment variable %.64s", s->id, name);
+        log_verbose("session %u: refused environment variable %.64s", s->c->id, name);
         return -EPERM;
     }
     if (asprintf(&s->env[s->n_env], "%s=%s", name, value) < 0)
@@ -268,10 +266,10 @@ static void on_signal_request(ssh_session session, ssh_channel channel, const ch
     (void)channel;
     int sig = signal_from_name(signal);
     if (sig < 0) {
-        log_verbose("session %u: ignored unknown signal %.32s", s->id, signal);
+        log_verbose("session %u: ignored unknown signal %.32s", s->c->id, signal);
         return;
     }
-    log_debug("session %u: delivering SIG%s", s->id, signal);
+    log_debug("session %u: delivering SIG%s", s->c->id, signal);
     signal_child(s, sig);
 }
 
@@ -290,7 +288,7 @@ static void describe(char *buf, size_t len, const char *kind, const char *arg)
 static int start(struct vs_session *s, const char *command, bool internal_sftp,
                  const char *original)
 {
-    const struct vs_chan_ctx *ctx = s->ctx;
+    const struct vs_chan_ctx *ctx = s->c->ctx;
     struct vs_spawned sp;
     struct vs_spawn_req req = {
         .user = ctx->user,
@@ -315,7 +313,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         return -EALREADY;
     int r = vs_child_spawn(&req, &sp);
     if (r < 0)
-        return log_error_errno(r, "session %u: cannot start %s", s->id, s->what);
+        return log_error_errno(r, "session %u: cannot start %s", s->c->id, s->what);
     s->started_child = true;
     s->pid = sp.pid;
     vs_monitor_proc_started(ctx->login, sp.pid); /* hung up by the monitor if we die */
@@ -330,7 +328,7 @@ static int start(struct vs_session *s, const char *command, bool internal_sftp,
         s->err_fd = sp.err_fd;
     }
     s->started_ms = vs_now_ms();
-    log_info("session %u: user %s %s%s started", s->id, ctx->user->name, s->what,
+    log_info("session %u: user %s %s%s started", s->c->id, ctx->user->name, s->what,
              s->pty_master >= 0 ? " with pty" : "");
     /* Input that arrived with the request (or EOF) goes through now. */
     if (vs_chan_in_pump(&s->c->in, s->c->ch, s->c->in_fd) == -EPIPE)
@@ -348,20 +346,20 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
     describe(s->what, sizeof(s->what), kind, arg);
     /* ForceCommand (a Match block's, usually) replaces whatever was asked;
      * what was asked goes to SSH_ORIGINAL_COMMAND. */
-    const char *forced = s->ctx->cfg->force_command;
+    const char *forced = s->c->ctx->cfg->force_command;
     if (forced != NULL && strcmp(forced, "none") != 0) {
-        log_verbose("session %u: ForceCommand replaces %s", s->id, s->what);
+        log_verbose("session %u: ForceCommand replaces %s", s->c->id, s->what);
         if (vs_subsystem_is_internal(forced))
             return start(s, NULL, true, arg);
         return start(s, forced, false, arg);
     }
     bool internal =
         command != NULL && strcmp(kind, "subsystem") == 0 && vs_subsystem_is_internal(command);
-    if (internal && !vs_shell_unrestricted(s->ctx->user->shell)) {
+    if (internal && !vs_shell_unrestricted(s->c->ctx->user->shell)) {
         /* The built-in server would bypass a restricted shell (rbash,
          * git-shell): let the shell decide, as sshd's sftp-server does. */
         log_info("session %u: %s has the restricted shell %s: the SFTP subsystem runs through it",
-                 s->id, s->ctx->user->name, s->ctx->user->shell);
+                 s->c->id, s->c->ctx->user->name, s->c->ctx->user->shell);
         return start(s, VS_SFTP_SERVER_PATH, false, NULL);
     }
     return start(s, internal ? NULL : command, internal, NULL);
@@ -369,9 +367,9 @@ static int start_request(struct vs_session *s, const char *kind, const char *arg
 
 static int subsystem_request(struct vs_session *s, const char *name)
 {
-    const char *cmd = vs_config_subsystem(s->ctx->cfg, name);
+    const char *cmd = vs_config_subsystem(s->c->ctx->cfg, name);
     if (cmd == NULL && !s->started_child) {
-        log_info("session %u: refused unknown subsystem %.64s", s->id, name);
+        log_info("session %u: refused unknown subsystem %.64s", s->c->id, name);
         return -ENOENT;
     }
     return start_request(s, "subsystem", name, cmd);
@@ -386,13 +384,13 @@ static void on_agent_request(ssh_session session, ssh_channel channel, void *use
     (void)channel;
     if (s->started_child || s->auth_sock[0] != '\0')
         return;
-    int r = vs_fwd_agent_start(s->ctx->fwd, s->id, s->auth_sock, sizeof(s->auth_sock));
+    int r = vs_fwd_agent_start(s->c->ctx->fwd, s->c->id, s->auth_sock, sizeof(s->auth_sock));
     if (r < 0) {
         s->auth_sock[0] = '\0';
         if (r == -EPERM)
-            log_info("session %u: refused agent forwarding: AllowAgentForwarding is no", s->id);
+            log_info("session %u: refused agent forwarding: AllowAgentForwarding is no", s->c->id);
         else
-            log_error_errno(r, "session %u: cannot create the agent socket", s->id);
+            log_error_errno(r, "session %u: cannot create the agent socket", s->c->id);
     }
 }
 
@@ -431,7 +429,8 @@ static int request(struct vs_channel *ch, ssh_message msg)
         return subsystem_request(s, name ? name : "");
     }
     default:
-        log_verbose("session %u: refused an unsupported channel request (X11 or unknown)", s->id);
+        log_verbose("session %u: refused an unsupported channel request (X11 or unknown)",
+                    s->c->id);
         return -EOPNOTSUPP;
     }
 }
@@ -456,8 +455,6 @@ static int open_session(struct vs_channel *ch, ssh_message msg)
         return -ENOMEM;
     }
     s->c = ch;
-    s->ctx = ch->ctx;
-    s->id = ch->id;
     s->pty_master = s->pty_slave = s->out_fd = s->err_fd = -1;
     ch->priv = s;
     vs_channel_attach(ch, sc);
@@ -531,9 +528,9 @@ static bool reaped(struct vs_channel *ch, pid_t pid, int status)
         return false;
     s->reaped = true;
     s->status = status;
-    vs_monitor_proc_reaped(s->ctx->login, pid);
+    vs_monitor_proc_reaped(s->c->ctx->login, pid);
     if (s->tty_recorded)
-        vs_monitor_record_end(s->ctx->login, pid, s->tty_name);
+        vs_monitor_record_end(s->c->ctx->login, pid, s->tty_name);
     s->tty_recorded = false;
     return true;
 }
@@ -548,10 +545,11 @@ static void log_end(const struct vs_session *s)
     else
         snprintf(result, sizeof(result), "signal %s%s", signal_name(WTERMSIG(s->status)),
                  WCOREDUMP(s->status) ? " (core dumped)" : "");
-    log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->id,
-             s->ctx->user->name ? s->ctx->user->name : "-", s->what[0] ? s->what : "no command",
-             result, s->hung_up ? " (client gone first)" : "", (unsigned long long)s->c->in.bytes,
-             (unsigned long long)s->c->out[0].bytes, (unsigned long long)s->c->out[1].bytes,
+    log_info("session %u: user %s %s: %s%s, in %llu out %llu err %llu bytes, %.3f s", s->c->id,
+             s->c->ctx->user->name ? s->c->ctx->user->name : "-",
+             s->what[0] ? s->what : "no command", result, s->hung_up ? " (client gone first)" : "",
+             (unsigned long long)s->c->in.bytes, (unsigned long long)s->c->out[0].bytes,
+             (unsigned long long)s->c->out[1].bytes,
              s->started_child ? (double)(vs_now_ms() - s->started_ms) / 1000.0 : 0.0);
 }
 
@@ -581,7 +579,7 @@ static void hangup(struct vs_session *s)
     close_output(s, false);
     close_output(s, true);
     if (child_running(s)) {
-        log_verbose("session %u: client gone, sending SIGHUP", s->id);
+        log_verbose("session %u: client gone, sending SIGHUP", s->c->id);
         signal_child(s, SIGHUP);
     }
 }
@@ -614,7 +612,7 @@ static int step(struct vs_channel *ch, int *timeout_ms)
             return VS_CHAN_LIVE;
         }
         if (!s->kill_sent) {
-            log_verbose("session %u: still running after SIGHUP, sending SIGKILL", s->id);
+            log_verbose("session %u: still running after SIGHUP, sending SIGKILL", s->c->id);
             signal_child(s, SIGKILL);
             s->kill_sent = true;
         }
@@ -626,7 +624,7 @@ static int step(struct vs_channel *ch, int *timeout_ms)
     /* A client that ignores the window: drop it (chanio.h). */
     if (s->c->in.overflow) {
         log_info("session %u: the client sent more than the channel window allows; disconnecting",
-                 s->id);
+                 s->c->id);
         return -ECONNABORTED;
     }
     /* Output that libssh did not take last time (window, key re-exchange):
@@ -666,7 +664,7 @@ static void free_session(struct vs_channel *ch)
         free(s->env[i]);
     free(s->term);
     if (s->auth_sock[0])
-        vs_fwd_agent_stop(s->ctx->fwd, s->id);
+        vs_fwd_agent_stop(s->c->ctx->fwd, s->c->id);
     free(s);
     ch->priv = NULL;
 }

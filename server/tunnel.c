@@ -34,7 +34,7 @@ struct tunnel {
     pid_t helper;
     int helper_fd;
 
-    int fd;
+    /* The socket, both ways, is the channel's in_fd. */
     bool wr_shut; /* the socket's write side is done */
     bool eof_sent;
     int pidx;
@@ -57,7 +57,7 @@ static struct tunnel *tunnel_new(struct vs_channel *ch)
     if (t == NULL)
         return NULL;
     t->c = ch;
-    t->fd = t->helper_fd = -1;
+    t->helper_fd = -1;
     t->pidx = -1;
     ch->priv = t;
     return t;
@@ -75,8 +75,7 @@ static void free_tunnel(struct vs_channel *ch)
     if (t->helper > 0)
         kill(t->helper, SIGKILL); /* reaped by the connection's SIGCHLD handling */
     vs_close(t->helper_fd);
-    vs_close(t->fd);
-    ch->in_fd = -1;
+    ch->in_fd = vs_close(ch->in_fd); /* the socket */
     if (t->state != TS_CONNECTING || ch->in.bytes || ch->out[0].bytes)
         log_verbose("forward %u: %s closed, in %llu out %llu bytes", ch->id, t->what,
                     (unsigned long long)ch->in.bytes, (unsigned long long)ch->out[0].bytes);
@@ -96,7 +95,7 @@ static void pump_out(struct tunnel *t)
     struct vs_channel *ch = t->c;
     if (ch->out[0].eof || ch->remote_closed)
         return;
-    int r = vs_chan_out_pump(&ch->out[0], ch->ch, t->fd);
+    int r = vs_chan_out_pump(&ch->out[0], ch->ch, t->c->in_fd);
     if (r == -EPIPE) {
         t->state = TS_DONE;
     } else if (r == 1 && ch->out[0].read_errno != 0) {
@@ -159,7 +158,7 @@ static int step(struct vs_channel *ch, int *timeout_ms)
         return VS_CHAN_DONE;
     /* Half-close both ways, each once everything before it has gone. */
     if (ch->client_eof && !vs_chan_in_pending(&ch->in) && !t->wr_shut) {
-        shutdown(t->fd, SHUT_WR);
+        shutdown(t->c->in_fd, SHUT_WR);
         t->wr_shut = true;
         vs_chan_in_close(&ch->in);
     }
@@ -273,7 +272,7 @@ static void connect_done(struct tunnel *t)
     ssh_channel ch = ssh_message_channel_request_open_reply_accept(t->msg);
     ssh_message_free(t->msg);
     t->msg = NULL;
-    t->fd = t->c->in_fd = fd;
+    t->c->in_fd = fd;
     if (ch == NULL) {
         log_error("forward %u: cannot confirm the channel", t->c->id);
         t->state = TS_DONE;
@@ -337,7 +336,7 @@ static int start_accepted(struct vs_channel *ch, const struct vs_accepted *a)
         close(a->fd);
         return -ENOMEM;
     }
-    t->fd = ch->in_fd = a->fd;
+    ch->in_fd = a->fd;
     vs_channel_attach(ch, sc);
     if (a->agent) {
         snprintf(t->what, sizeof(t->what), "agent connection of session %u", a->session);
@@ -361,7 +360,7 @@ static int poll_prepare(struct vs_channel *ch, struct pollfd *p)
 {
     struct tunnel *t = tunnel_of(ch);
     short ev = 0;
-    int fd = t->fd;
+    int fd = t->c->in_fd;
 
     t->pidx = -1;
     if (t->state == TS_CONNECTING) {
@@ -395,7 +394,7 @@ static void poll_handle(struct vs_channel *ch, const struct pollfd *p, int n)
     }
     if (t->state != TS_OPEN)
         return;
-    if ((re & (POLLOUT | POLLERR)) && vs_chan_in_pump(&ch->in, ch->ch, t->fd) == -EPIPE)
+    if ((re & (POLLOUT | POLLERR)) && vs_chan_in_pump(&ch->in, ch->ch, t->c->in_fd) == -EPIPE)
         input_failed(ch);
     if (re & (POLLIN | POLLHUP | POLLERR))
         pump_out(t);
