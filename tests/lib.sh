@@ -106,7 +106,14 @@ stop_server() {
         # Connections first (they hang up their sessions), then the listener.
         local c
         for c in $(conn_pids); do kill -TERM "$c" 2>/dev/null || true; done
-        kill -TERM "$SERVER_PID"
+        if ! kill -TERM "$SERVER_PID" 2>/dev/null; then
+            # Gone between the two kills: it exited by itself, or $!
+            # was a shell around it that ended with it.
+            echo "FAIL: the server (process $SERVER_PID) exited before the test stopped it" >&2
+            tail -5 "$LOG" >&2
+            SERVER_PID=
+            return 1
+        fi
         wait_for "! kill -0 $SERVER_PID 2>/dev/null" 100 || kill -KILL "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
     fi
@@ -121,7 +128,7 @@ cleanup() {
     for mnt in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts 2>/dev/null); do
         fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
     done
-    stop_server
+    stop_server || rc=1
     sanitizer_check || rc=1
     # Processes the test started (and any session left behind) go too.
     pkill -KILL -f "$T/" 2>/dev/null || true

@@ -69,15 +69,19 @@ echo "vsbig:x:61000:${members}$TEST_USER" >> "$T/group"
 for i in $(seq 1 301); do echo "vsg$i:x:$((61000 + i)):$TEST_USER"; done >> "$T/group"
 echo "vslast:x:61400:$TEST_USER" >> "$T/group"
 [ "$(grep '^vsbig:' "$T/group" | wc -c)" -gt 6000 ] || fail "the big group's line is short"
-in_groups() { # CMD...: with this test's /etc/group
-    unshare --mount --propagation "$PROP" /bin/sh -c 'mount --bind "$1" /etc/group; shift; exec "$@"' \
+# exec_groups CMD...: becomes CMD with this test's /etc/group (an exec all
+# the way down, so that a server started with "&" is $! itself: a shell
+# left in between made stop_server signal the shell after the server).
+exec_groups() {
+    exec unshare --mount --propagation "$PROP" /bin/sh -c 'mount --bind "$1" /etc/group; shift; exec "$@"' \
         sh "$T/group" "$@"
 }
+in_groups() { (exec_groups "$@"); }
 start_groups_server() {
     stop_server
     write_config "$@"
     rm -f "$SOCK"
-    in_groups "$VS_SSHD" -D -e -f "$T/sshd_config" 2>>"$LOG" &
+    exec_groups "$VS_SSHD" -D -e -f "$T/sshd_config" 2>>"$LOG" &
     SERVER_PID=$!
     wait_for "[ -S '$SOCK' ] || ! kill -0 $SERVER_PID 2>/dev/null" 100 || fail "server did not start"
     [ -S "$SOCK" ] || fail "server exited at start: $(tail -3 "$LOG")"
