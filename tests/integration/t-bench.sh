@@ -49,6 +49,13 @@ for m in "connection setup (ms)" "interactive round trip (ms)" \
 done
 if command -v dropbear >/dev/null; then
     grep -qF '[ours@db / dropbear] |' "$out" || fail "dropbear is installed but not paired"
+    # Both as daemons: CPU from each listener's reaped children.
+    m="server CPU per \`ssh true\`, as daemons (ms) [ours-daemon@db / dropbear-daemon]"
+    r=$(grep -F "| $m |" "$out") || fail "no row '$m'"
+    r=${r/$m/x}
+    for c in 3 4; do
+        positive "$(cell "$r" $c)" || fail "$m: not positive: $r"
+    done
 fi
 t27=$(grep -cE '^\| #27 .*\| (met|not met|not measured)' "$out" || true)
 [ "$t27" -ge 6 ] || fail "issue 27's targets: $t27 judged, expected at least 6"
