@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct listener_state {
     int fds[VS_MAX_LISTEN];
     struct vs_listen_addr addrs[VS_MAX_LISTEN];
     unsigned n_fds;
+    bool activated; /* the sockets are systemd's: never unlinked here */
     struct conn_proc *procs;
     size_t n_procs, cap_procs;
     unsigned n_startups; /* connection processes not yet authenticated */
@@ -94,17 +96,61 @@ static void close_listeners(struct listener_state *st)
 {
     for (unsigned i = 0; i < st->n_fds; i++) {
         st->fds[i] = vs_close(st->fds[i]);
-        if (st->addrs[i].kind == VS_LISTEN_UNIX)
+        if (st->addrs[i].kind == VS_LISTEN_UNIX && !st->activated)
             unlink(st->addrs[i].path);
     }
     st->n_fds = 0;
 }
 
+/* The address of a socket systemd passed, for the log. */
+static void activated_name(int fd, char *name, size_t len)
+{
+    union {
+        struct sockaddr sa;
+        struct sockaddr_un sun;
+        struct sockaddr_vm svm;
+    } u = {0};
+    socklen_t sl = sizeof(u);
+    struct vs_listen_addr a = {.kind = VS_LISTEN_VSOCK};
+
+    if (getsockname(fd, &u.sa, &sl) < 0) {
+        snprintf(name, len, "descriptor %d", fd);
+        return;
+    }
+    if (u.sa.sa_family == AF_UNIX) {
+        a.kind = VS_LISTEN_UNIX;
+        /* Not NUL-terminated when it fills sun_path; abstract names start
+         * with NUL and are printed as the empty path they look like. */
+        size_t n = sl > offsetof(struct sockaddr_un, sun_path)
+                       ? sl - offsetof(struct sockaddr_un, sun_path)
+                       : 0;
+        n = n < sizeof(a.path) - 1 ? n : sizeof(a.path) - 1;
+        memcpy(a.path, u.sun.sun_path, n);
+        a.path[n] = '\0';
+    } else {
+        a.cid = u.svm.svm_cid;
+        a.port = u.svm.svm_port;
+    }
+    vs_listen_format(&a, name, len);
+}
+
 static int open_listeners(struct listener_state *st)
 {
     const struct vs_config *c = st->p->cfg;
+    const struct vs_listener_params *p = st->p;
     char name[160];
 
+    if (p->n_activated > 0) {
+        for (unsigned i = 0; i < p->n_activated && i < VS_MAX_LISTEN; i++) {
+            activated_name(p->activated[i], name, sizeof(name));
+            st->addrs[st->n_fds] = (struct vs_listen_addr){.kind = VS_LISTEN_VSOCK};
+            st->fds[st->n_fds++] = p->activated[i];
+            log_info("listening on %s (from systemd)", name);
+        }
+        st->activated = true;
+        log_verbose("socket activation: Listen in the configuration is not used");
+        return 0;
+    }
     for (unsigned i = 0; i < c->n_listen; i++) {
         const struct vs_listen_addr *a = &c->listen[i];
         int fd = a->kind == VS_LISTEN_UNIX ? open_unix(a) : open_vsock(a);

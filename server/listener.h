@@ -19,9 +19,13 @@ struct vs_listener_params {
     ssh_bind *bind;
     vs_reload_fn reload;
     void *reload_userdata;
+    /* Listening sockets systemd passed (activation.h): served instead of
+     * the configuration's Listen addresses when n_activated > 0. */
+    const int *activated;
+    unsigned n_activated;
 };
 
-/* Opens the configured listeners and serves until SIGTERM or SIGINT.
+/* Opens the configured listeners (or takes the activated ones) and serves until SIGTERM or SIGINT.
  * Returns 0 or a negative errno. */
 int vs_listener_run(const struct vs_listener_params *p);
 

@@ -13,6 +13,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "activation.h"
 #include "config.h"
 #include "conn.h"
 #include "hostkey.h"
@@ -561,6 +562,14 @@ int main(int argc, char **argv)
 #endif
         goto out_ssh; /* LeakSanitizer checks the connection too */
     }
+    /* Sockets systemd passed (vsock-sshd.socket starting vsock-sshd.service)
+     * are taken before daemonize() changes the process ID they name. */
+    int activated[VS_MAX_LISTEN];
+    int n_activated = vs_activation_take(activated, VS_MAX_LISTEN);
+    if (n_activated < 0) {
+        r = 1;
+        goto out_ssh;
+    }
     if (!o.foreground && (r = daemonize()) < 0) {
         log_error_errno(r, "Cannot daemonize");
         r = 1;
@@ -568,8 +577,12 @@ int main(int argc, char **argv)
     }
     write_pid_file(cfg.pid_file);
     struct reload_ctx rc = {.o = &o};
-    struct vs_listener_params lp = {
-        .cfg = &cfg, .bind = &bind, .reload = reload, .reload_userdata = &rc};
+    struct vs_listener_params lp = {.cfg = &cfg,
+                                    .bind = &bind,
+                                    .reload = reload,
+                                    .reload_userdata = &rc,
+                                    .activated = activated,
+                                    .n_activated = (unsigned)n_activated};
     r = vs_listener_run(&lp) < 0 ? 1 : 0;
     if (cfg.pid_file != NULL && strcmp(cfg.pid_file, "none") != 0)
         unlink(cfg.pid_file);

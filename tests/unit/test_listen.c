@@ -1,5 +1,6 @@
 /* common/address.c: the addresses both programs parse (vsock-sshd's Listen
- * and -T -C peer=, vsock-proxy's Unix-socket targets). */
+ * and -T -C peer=, vsock-proxy's Unix-socket targets); server/activation.c:
+ * the variables of systemd's socket activation. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activation.h"
 #include "address.h"
 #include "config.h"
 
@@ -179,10 +181,53 @@ static void test_peer_spec(void **state)
     }
 }
 
+/* LISTEN_PID and LISTEN_FDS as systemd (or anything else) may set them. */
+static void test_activation_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pid, *fds;
+        int rc;
+    } cases[] = {
+        {NULL, NULL, 0},     /* not activated */
+        {NULL, "1", 0},      /* LISTEN_FDS alone: not for us */
+        {"4242", "1", 1},    /* ours */
+        {"4242", "16", 16},  /* as many as Listen may name */
+        {"04242", "2", 2},   /* leading zeros, as systemd reads them */
+        {"4243", "1", 0},    /* another process's (inherited) */
+        {"4243", "junk", 0}, /* another process's: its LISTEN_FDS is not read */
+        {"4242", "17", -EINVAL},
+        {"4242", "0", -EINVAL},
+        {"4242", NULL, -EINVAL},
+        {"4242", "", -EINVAL},
+        {"4242", "-1", -EINVAL},
+        {"4242", "+1", -EINVAL},
+        {"4242", " 1", -EINVAL},
+        {"4242", "1 ", -EINVAL},
+        {"4242", "0x1", -EINVAL},
+        {"4242", "99999999999999999999", -EINVAL},
+        {"0", "1", -EINVAL},
+        {"", "1", -EINVAL},
+        {"-4242", "1", -EINVAL},
+        {"4242x", "1", -EINVAL},
+        {"99999999999", "1", -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *why = NULL;
+        int rc = vs_activation_parse(cases[i].pid, cases[i].fds, 4242, 16, &why);
+        if (rc != cases[i].rc)
+            fail_msg("LISTEN_PID=%s LISTEN_FDS=%s: %d, expected %d",
+                     cases[i].pid ? cases[i].pid : "(unset)",
+                     cases[i].fds ? cases[i].fds : "(unset)", rc, cases[i].rc);
+        if (rc < 0)
+            assert_non_null(why);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_listen_table),
-                                       cmocka_unit_test(test_unix_path_rule),
-                                       cmocka_unit_test(test_peer_spec)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_listen_table), cmocka_unit_test(test_unix_path_rule),
+        cmocka_unit_test(test_peer_spec), cmocka_unit_test(test_activation_parse)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
