@@ -61,7 +61,7 @@ int vs_activation_parse(const char *listen_pid, const char *listen_fds, pid_t se
         return -EINVAL;
     }
     if (n > max) {
-        *why = "LISTEN_FDS: more sockets than vsock-sshd listens on (16)";
+        *why = "LISTEN_FDS: more sockets than vsock-sshd can listen on";
         return -EINVAL;
     }
     return (int)n;

@@ -111,27 +111,34 @@ static void activated_name(int fd, char *name, size_t len)
         struct sockaddr_vm svm;
     } u = {0};
     socklen_t sl = sizeof(u);
-    struct vs_listen_addr a = {.kind = VS_LISTEN_VSOCK};
 
     if (getsockname(fd, &u.sa, &sl) < 0) {
         snprintf(name, len, "descriptor %d", fd);
         return;
     }
-    if (u.sa.sa_family == AF_UNIX) {
-        a.kind = VS_LISTEN_UNIX;
-        /* Not NUL-terminated when it fills sun_path; abstract names start
-         * with NUL and are printed as the empty path they look like. */
-        size_t n = sl > offsetof(struct sockaddr_un, sun_path)
-                       ? sl - offsetof(struct sockaddr_un, sun_path)
-                       : 0;
-        n = n < sizeof(a.path) - 1 ? n : sizeof(a.path) - 1;
-        memcpy(a.path, u.sun.sun_path, n);
-        a.path[n] = '\0';
-    } else {
-        a.cid = u.svm.svm_cid;
-        a.port = u.svm.svm_port;
+    if (u.sa.sa_family != AF_UNIX) {
+        struct vs_listen_addr a = {
+            .kind = VS_LISTEN_VSOCK, .cid = u.svm.svm_cid, .port = u.svm.svm_port};
+        vs_listen_format(&a, name, len);
+        return;
     }
-    vs_listen_format(&a, name, len);
+    /* A path is NUL-terminated unless it fills sun_path; an abstract name
+     * starts with NUL and may hold any byte: "@" and its printable form. */
+    size_t off = offsetof(struct sockaddr_un, sun_path), n = sl > off ? sl - off : 0, m = 0;
+    char raw[sizeof(u.sun.sun_path) + 1], shown[sizeof(raw) + 4];
+    bool abstract = n > 0 && u.sun.sun_path[0] == '\0';
+
+    n = n < sizeof(u.sun.sun_path) ? n : sizeof(u.sun.sun_path);
+    if (abstract) {
+        for (size_t i = 1; i < n; i++)
+            raw[m++] = u.sun.sun_path[i] != '\0' ? u.sun.sun_path[i] : '?';
+    } else {
+        m = strnlen(u.sun.sun_path, n);
+        memcpy(raw, u.sun.sun_path, m);
+    }
+    raw[m] = '\0';
+    vs_printable(shown, sizeof(shown), raw);
+    snprintf(name, len, "unix:%s%s", abstract ? "@" : "", shown);
 }
 
 static int open_listeners(struct listener_state *st)
@@ -143,12 +150,13 @@ static int open_listeners(struct listener_state *st)
     if (p->n_activated > 0) {
         for (unsigned i = 0; i < p->n_activated && i < VS_MAX_LISTEN; i++) {
             activated_name(p->activated[i], name, sizeof(name));
+            /* Their kind is of no use here: nothing of them is unlinked. */
             st->addrs[st->n_fds] = (struct vs_listen_addr){.kind = VS_LISTEN_VSOCK};
             st->fds[st->n_fds++] = p->activated[i];
             log_info("listening on %s (from systemd)", name);
         }
         st->activated = true;
-        log_verbose("socket activation: Listen in the configuration is not used");
+        log_info("socket activation: the configuration's Listen addresses are not used");
         return 0;
     }
     for (unsigned i = 0; i < c->n_listen; i++) {
@@ -380,8 +388,9 @@ int vs_listener_run(const struct vs_listener_params *p)
             if (sigs & VS_SIGBIT(SIGHUP)) {
                 log_info("received SIGHUP, re-reading the configuration");
                 if (p->reload(p->cfg, p->bind, p->reload_userdata) == 0)
-                    log_info("configuration reloaded; it applies to new connections (Listen "
-                             "changes need a restart)");
+                    log_info("configuration reloaded; it applies to new connections (%s)",
+                             st.activated ? "the sockets systemd passed stay"
+                                          : "Listen changes need a restart");
             }
         }
         for (unsigned i = 0; i < st.n_fds; i++)

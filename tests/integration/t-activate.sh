@@ -8,7 +8,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 # activate.py KIND PIDMODE PATH CMD...: on descriptor 3 a socket at PATH
-# (KIND: "listen", "bound" and not listening, "dgram") or a file ("file"),
+# (KIND: "listen", "bound" and not listening, "dgram"), a listening TCP
+# socket on 127.0.0.1 ("inet") or a file ("file"),
 # LISTEN_FDS=1 ("1x" for KIND "badcount", listening) and LISTEN_PID naming
 # the process (PIDMODE "self") or another one ("other"), then exec CMD.
 cat > "$T/activate.py" <<'PY'
@@ -16,6 +17,11 @@ import os, socket, sys
 kind, pidmode, path, argv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 if kind == "file":
     fd = os.open(path + ".file", os.O_CREAT | os.O_RDWR, 0o600)
+elif kind == "inet":
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    fd = s.detach()
 else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM if kind == "dgram" else socket.SOCK_STREAM)
     s.bind(path)
@@ -30,9 +36,10 @@ env = dict(os.environ, LISTEN_FDS="1x" if kind == "badcount" else "1", LISTEN_FD
            LISTEN_PID=str(os.getpid() if pidmode == "self" else os.getpid() + 100000))
 os.execve(argv[0], argv, env)
 PY
-activated() { # KIND PIDMODE: the server, started as systemd would
+activated() { # KIND PIDMODE: the server, started as systemd would (within
+    # $VS_ACT_TIMEOUT seconds if set: a server that should refuse to start)
     rm -f "$SOCK"
-    exec /usr/bin/python3 "$T/activate.py" "$1" "$2" "$SOCK" "$VS_SSHD" -D -e -f "$T/sshd_config"
+    exec ${VS_ACT_TIMEOUT:+timeout "$VS_ACT_TIMEOUT"} /usr/bin/python3 "$T/activate.py" "$1" "$2" "$SOCK" "$VS_SSHD" -D -e -f "$T/sshd_config"
 }
 write_ssh_config
 # The configuration names another socket: the passed one must win.
@@ -67,7 +74,7 @@ stop_server
 refused() { # KIND WHAT-THE-LOG-SAYS
     local rc=0 n
     n=$(wc -l < "$LOG")
-    (activated "$1" self) 2>>"$LOG" </dev/null || rc=$?
+    (VS_ACT_TIMEOUT=20 activated "$1" self) 2>>"$LOG" </dev/null || rc=$?
     expect_eq "$1: the exit status" 1 "$rc"
     tail -n +"$((n + 1))" "$LOG" | grep -qF "$2" || fail "$1: no '$2' in: $(tail -n +"$((n + 1))" "$LOG")"
     [ ! -e "$T/configured.sock" ] || fail "$1: it fell back to the configuration's Listen"
@@ -75,5 +82,6 @@ refused() { # KIND WHAT-THE-LOG-SAYS
 refused file "descriptor 3 is not a socket"
 refused dgram "descriptor 3 is not a stream socket"
 refused bound "descriptor 3 is not listening (the socket unit must have Accept=no"
+refused inet "descriptor 3 is neither a vsock nor a Unix socket"
 refused badcount "LISTEN_FDS is not a number"
 log pass
