@@ -1,6 +1,7 @@
-/* systemd's socket activation for the daemon (vsock-sshd.socket with
- * Accept=no starts vsock-sshd.service on the first connection and passes it
- * the listening socket): the protocol of sd_listen_fds(3), without
+/* systemd's socket activation for the daemon (a socket unit with Accept=no
+ * whose service runs vsock-sshd -D starts it at the first connection and
+ * passes it the listening socket; the packaged vsock-sshd.socket has
+ * Accept=yes instead): the protocol of sd_listen_fds(3), without
  * libsystemd.  LISTEN_PID names the process the sockets are for, LISTEN_FDS
  * counts them, passed from descriptor 3 on.  Only listening stream sockets
  * of the families vsock-sshd serves (AF_VSOCK, AF_UNIX) are taken; anything
