@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <shadow.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "login.h"
 #include "pam.h"
 #include "policy.h"
@@ -71,4 +73,24 @@ int vs_account_check(struct vs_login *l, const struct vs_config *cfg, const stru
         return 0;
     vs_login_why(why, len, "%s", reason);
     return -EACCES;
+}
+
+int vs_account_check_container(struct vs_login *l, const struct vs_container *c,
+                               const struct vs_user *u, const char *host, char *why, size_t len)
+{
+    struct vs_account_facts f;
+    char *buf;
+    const char *reason;
+
+    snprintf(l->host, sizeof(l->host), "%s", host);
+    l->monitor_fd = -1;
+    l->pam_cred = l->pam_session = false;
+    vs_container_account_facts(c, u, &f, &buf);
+    int r = account_locked(u, &f, why, len);
+    if (r == 0 && !vs_account_usable(&f, &reason)) {
+        vs_login_why(why, len, "%s", reason);
+        r = -EACCES;
+    }
+    free(buf);
+    return r;
 }

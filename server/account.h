@@ -24,4 +24,11 @@ struct vs_login;
 int vs_account_check(struct vs_login *l, const struct vs_config *cfg, const struct vs_user *u,
                      const char *host, char *why, size_t len);
 
+struct vs_container;
+/* The same for an account of a container (container.h), from its own
+ * /etc/shadow and /etc/nologin, without PAM whatever UsePAM says: the
+ * guest's PAM stack would look the name up among the guest's accounts. */
+int vs_account_check_container(struct vs_login *l, const struct vs_container *c,
+                               const struct vs_user *u, const char *host, char *why, size_t len);
+
 #endif

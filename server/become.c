@@ -1,4 +1,6 @@
 #include "become.h"
+#include "container.h"
+#include "ctrjoin.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -66,11 +68,21 @@ static int enter_chroot(const char *spec, const struct vs_user *u, char *why, si
  * the child only; on failure what opened is closed again. */
 static int open_login(const struct vs_become_params *p, char *why, size_t len)
 {
-    const struct vs_monitor_params mp = {.user = p->user,
+    /* The monitor checks the uid of the session's processes as the guest
+     * sees them: in a container's user namespace, another. */
+    struct vs_user seen = *p->user;
+    int r = 0;
+    if (p->container != NULL &&
+        (r = vs_container_guest_uid(p->container, seen.uid, &seen.uid)) < 0) {
+        vs_login_why(why, len, "uid %u is not mapped out of the container", (unsigned)p->user->uid);
+        return r;
+    }
+    const struct vs_monitor_params mp = {.user = &seen,
                                          .login = p->login,
                                          .max_sessions = p->max_sessions,
-                                         .close_fds = p->close_fds};
-    int r = vs_pam_open(p->login, why, len);
+                                         .close_fds = p->close_fds,
+                                         .records = p->container == NULL};
+    r = vs_pam_open(p->login, why, len);
 
     if (r == 0)
         r = vs_monitor_start_as_parent(&mp, why, len);
@@ -86,18 +98,33 @@ int vs_user_become(const struct vs_become_params *p, char *why, size_t len)
     bool root = geteuid() == 0;
     int r = 0;
 
+    if (p->container != NULL && !root) {
+        vs_login_why(why, len, "a server that is not root enters no container");
+        return -EPERM;
+    }
+    if (p->container != NULL && p->chroot_directory != NULL &&
+        strcmp(p->chroot_directory, "none") != 0) {
+        vs_login_why(why, len, "ChrootDirectory does not apply to a container's login");
+        return -EPERM;
+    }
+    l->no_records = p->container != NULL;
     if (root && (r = open_login(p, why, len)) < 0)
         return r;
     /* From here on: the connection's process, the monitor's child. */
-    if (root && initgroups(u->name, u->gid) < 0) {
-        r = -errno;
-        vs_login_why(why, len, "initgroups: %s", strerror(-r));
-        return r;
+    if (p->container != NULL) {
+        if ((r = vs_container_enter(p->container, why, len)) < 0)
+            return r;
+    } else {
+        if (root && initgroups(u->name, u->gid) < 0) {
+            r = -errno;
+            vs_login_why(why, len, "initgroups: %s", strerror(-r));
+            return r;
+        }
+        if ((r = vs_pam_reestablish(l, why, len)) < 0 ||
+            (r = enter_chroot(p->chroot_directory, u, why, len)) < 0)
+            return r;
     }
-    if ((r = vs_pam_reestablish(l, why, len)) < 0 ||
-        (r = enter_chroot(p->chroot_directory, u, why, len)) < 0)
-        return r;
-    if ((r = vs_privileges_drop(u, root)) < 0) {
+    if ((r = p->container != NULL ? vs_container_drop(u) : vs_privileges_drop(u, root)) < 0) {
         vs_login_why(why, len, "dropping privileges: %s", strerror(-r));
         return r;
     }

@@ -11,6 +11,12 @@
  *     be reversible);
  *  6. non-dumpable: the host key is in this process's memory;
  *  7. PR_SET_PDEATHSIG, so that the login ends with its monitor.
+ * A login into a container (container.h) has no PAM session (the guest's
+ * stack knows nothing of the container's accounts), no login records and
+ * no ChrootDirectory; steps 2-4 are ctrjoin.h's vs_container_enter (its
+ * cgroup, namespaces, bounding set, LSM profile, no_new_privs, seccomp
+ * filters and groups, from its own /etc/group), and the container's root
+ * keeps only its bounding set of capabilities.
  * Nothing else in the server changes a process's identity but a session's
  * child (child.c), which only confirms it (vs_privileges_drop on a process
  * that already is the user). */
@@ -21,6 +27,7 @@
 
 #include "user.h"
 
+struct vs_container;
 struct vs_login;
 
 struct vs_become_params {
@@ -36,6 +43,8 @@ struct vs_become_params {
     /* The fds the monitor must not keep (the SSH socket, the listener's
      * notice pipe), ending with -1. */
     const int *close_fds;
+    /* The container the login is into (its account is user), or NULL. */
+    const struct vs_container *container;
 };
 
 /* Becomes p->user, as above.  Returns 0 in the connection's process (the

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,12 @@ static void forget_host_keys(const struct vs_spawn_req *r)
     ssh_bind_free(r->bind);
 }
 
+/* Confirms the identity the connection already took (become.h): its groups
+ * are set (initgroups and PAM's, or the container's), so never initgroups
+ * again, which would read NSS, in a container from its files. */
 static void drop_privileges(const struct vs_user *u)
 {
-    int r = vs_privileges_drop(u, false);
+    int r = vs_privileges_drop(u, true);
     if (r < 0)
         die("cannot become the session user", -r);
 }
@@ -109,7 +113,10 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
     envp[n] = NULL;
 }
 
-static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, int out_fd,
+/* The fd at which a child keeps its parent's pidfd across close_range. */
+#define PARENT_FD 3
+
+static void child_exec(const struct vs_spawn_req *r, int parent_fd, int in_fd, int out_fd,
                        int err_fd)
 {
     const struct vs_user *u = r->user;
@@ -117,8 +124,9 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
     char argv0[256];
     const char *base = strrchr(u->shell, '/');
 
-    if (r->internal_sftp)
-        forget_host_keys(r);
+    /* Every child, before anything else: one that execs holds them until
+     * the exec, and in a container its PID is visible there. */
+    forget_host_keys(r);
     vs_signals_reset_for_exec();
     if (r->pty_slave >= 0) {
         if (login_tty(r->pty_slave) < 0) /* setsid, controlling tty, fds 0-2 */
@@ -135,10 +143,15 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
     if (r->pty_slave >= 0)
         vs_monitor_record_start(r->login, getpid(), r->tty_name);
     /* Nothing of the server's (the connection socket, keys' files, other
-     * sessions' pipes) may leak into user code. */
-    if (syscall(SYS_close_range, 3, ~0U, 0) < 0) /* musl has no wrapper */
-        for (int fd = 3; fd < 65536; fd++)
+     * sessions' pipes) may leak into user code: all goes but the parent's
+     * pidfd, which goes below. */
+    if (parent_fd >= 0 && dup2(parent_fd, PARENT_FD) < 0)
+        die("dup2", errno);
+    if (syscall(SYS_close_range, PARENT_FD + 1, ~0U, 0) < 0) /* musl has no wrapper */
+        for (int fd = PARENT_FD + 1; fd < 65536; fd++)
             close(fd);
+    if (parent_fd < 0)
+        close(PARENT_FD);
 
     drop_privileges(u);
     /* If the connection process dies without hanging up (crash, SIGKILL),
@@ -146,8 +159,15 @@ static void child_exec(const struct vs_spawn_req *r, pid_t parent, int in_fd, in
      * which clears it. */
     if (prctl(PR_SET_PDEATHSIG, SIGHUP) < 0)
         die("prctl", errno);
-    if (getppid() != parent)
-        _exit(129);
+    /* Gone already?  Its pidfd says, in a container too, where the parent
+     * is outside the child's PID namespace and getppid() says 0 whether it
+     * lives or not. */
+    if (parent_fd >= 0) {
+        struct pollfd gone = {.fd = PARENT_FD, .events = POLLIN};
+        if (poll(&gone, 1, 0) != 0)
+            _exit(129);
+        close(PARENT_FD);
+    }
 
     if (r->internal_sftp) {
         /* No exec: this process still holds the connection's memory, less
@@ -202,14 +222,22 @@ int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)
     if (r->pty_slave < 0 && ((err = make_pipe(in, 1)) < 0 || (err = make_pipe(o, 0)) < 0 ||
                              (err = make_pipe(e, 0)) < 0))
         goto fail;
-    pid_t parent = getpid();
-    pid = fork();
-    if (pid < 0) {
+    /* The child's way to tell that we died before it could ask for
+     * SIGHUP (pidfd_open's fds are close-on-exec). */
+    int parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (parent_fd < 0) {
         err = -errno;
         goto fail;
     }
+    pid = fork();
+    if (pid < 0) {
+        err = -errno;
+        vs_close(parent_fd);
+        goto fail;
+    }
     if (pid == 0)
-        child_exec(r, parent, in[0], o[1], e[1]);
+        child_exec(r, parent_fd, in[0], o[1], e[1]);
+    vs_close(parent_fd);
 
     vs_close(in[0]);
     vs_close(o[1]);

@@ -339,6 +339,22 @@ static int check_user_pattern(struct parse_ctx *p, const struct keyword *k, cons
     return check_glob_word(p, k, value);
 }
 
+/* ContainerRuntimes: the runtimes container.c knows, or "none" alone. */
+static int check_container_runtime(struct parse_ctx *p, const struct keyword *k, const char *value)
+{
+    static const char *const known[] = {"nspawn", "podman", "lxc"};
+    const struct vs_config *c = p->c;
+    bool none = strcmp(value, "none") == 0;
+    /* The value is the list's last entry already (checks run once added). */
+    for (unsigned i = 0; i + 1 < c->n_container_runtimes; i++)
+        if (none || strcmp(c->container_runtimes[i], "none") == 0)
+            return fail(p, "%s: 'none' cannot be listed with runtimes", k->name);
+    for (size_t i = 0; i < VS_ARRAY_SIZE(known) && !none; i++)
+        if (strcmp(value, known[i]) == 0)
+            return 0;
+    return none ? 0 : fail(p, "%s: '%s': expected nspawn, podman, lxc, or none", k->name, value);
+}
+
 /* PermitOpen host:port and PermitListen [host:]port entries, checked here
  * so that a typo is a start-up error, not a silent refusal later. */
 static int check_permit(struct parse_ctx *p, const struct keyword *k, const char *value,
@@ -615,6 +631,7 @@ static void release_subsystems(struct vs_config *c)
 
 static const char *const default_hostkeys[] = {VS_DEFAULT_HOSTKEY_PATH, NULL};
 static const char *const default_accept_env[] = {"LANG", "LC_*", NULL};
+static const char *const default_container_runtimes[] = {"nspawn", "podman", "lxc", NULL};
 
 /* In the order -T prints them.  KW_MATCH: who may log in, and what
  * restricts a user's session. */
@@ -663,6 +680,8 @@ static const struct keyword keywords[] = {
      .expected = "yes or no"},
     {"UsePAM", KW_ENUM, 0, FIELD(use_pam), .dflt = VS_PAM_DEFAULT, .values = yes_no,
      .expected = "yes or no", .check = check_use_pam},
+    {"ContainerRuntimes", KW_LIST, 0, LIST(container_runtimes),
+     .dflt_list = default_container_runtimes, .check = check_container_runtime},
     {"ForceCommand", KW_STRING, KW_MATCH, FIELD(force_command)},
     {"ChrootDirectory", KW_STRING, KW_MATCH, FIELD(chroot_directory),
      .check = check_chroot_directory},
@@ -828,8 +847,14 @@ static void merge_matched(struct vs_config *out, const struct vs_config *vals)
 
 static unsigned user_names(const struct vs_match_ctx *ctx, const char *const **names)
 {
-    *names = &ctx->user;
-    return 1;
+    *names = ctx->users;
+    return ctx->n_users;
+}
+
+static unsigned container_names(const struct vs_match_ctx *ctx, const char *const **names)
+{
+    *names = &ctx->container;
+    return ctx->container != NULL ? 1 : 0;
 }
 
 static unsigned group_names(const struct vs_match_ctx *ctx, const char *const **names)
@@ -858,10 +883,13 @@ static const struct criterion {
     {"User", "NAMES", false, user_names},
     {"Group", "NAMES", true, group_names},
     {"Peer", "PEERS", false, peer_names},
+    {"Container", "NAMES", false, container_names},
 };
 
 _Static_assert(VS_ARRAY_SIZE(criteria) <= VS_MAX_MATCH_CRITERIA,
                "vs_match has a slot per criterion");
+/* Their places in criteria[], for the rule in match_applies(). */
+enum { CRITERION_GROUP = 1, CRITERION_CONTAINER = 3 };
 
 /* "User, Group, Peer", or with_what "User NAMES, Group NAMES, Peer PEERS". */
 static void criteria_list(char *buf, size_t len, bool with_what)
@@ -960,9 +988,14 @@ static int add_match_line(struct parse_ctx *p, const struct keyword *k, const ch
     return 0;
 }
 
-/* Whether the block holds for this connection: every criterion it has. */
+/* Whether the block holds for this connection: every criterion it has.
+ * A container's groups are its root's to make up: a Group criterion
+ * decides a container's login only in a block that names a Container. */
 static bool match_applies(const struct vs_match *m, const struct vs_match_ctx *ctx)
 {
+    if (ctx->container != NULL && m->criteria[CRITERION_GROUP] != NULL &&
+        m->criteria[CRITERION_CONTAINER] == NULL)
+        return false;
     for (size_t i = 0; i < VS_ARRAY_SIZE(criteria); i++) {
         const char *const *names;
         if (m->criteria[i] == NULL)

@@ -75,8 +75,14 @@ struct vs_match {
  * as OpenSSH's Match Group has it for the account's groups. */
 #define VS_MATCH_PEER_NAMES 2
 struct vs_match_ctx {
-    const char *user;
-    char **groups; /* the account's group names */
+    /* The account's name for Match User: USER, or USER+CONTAINER for a
+     * container's ("User root" is the guest's root, "User root+*" root in
+     * every container). */
+    const char *users[2];
+    unsigned n_users;
+    char login_buf[336];   /* USER (255 at most) + CONTAINER */
+    const char *container; /* its name; NULL for the guest (no Container matches) */
+    char **groups;         /* the account's group names */
     unsigned n_groups;
     /* A vsock peer: its CID ("2") and "CID:privileged" (a reserved source
      * port) or "CID:unprivileged"; a Unix-socket peer: "unix:UID". */
@@ -140,6 +146,11 @@ struct vs_config {
     int permit_tty;         /* -1 unset, 0 no, 1 yes */
     char *chroot_directory; /* NULL unset; "none" */
     int use_pam;            /* -1 unset, 0 no, 1 yes (only where built with PAM) */
+    /* ContainerRuntimes: which runtimes a USER+CONTAINER login's container
+     * is looked up in, in order (container.h); "none" alone: no container
+     * logins. */
+    char *container_runtimes[4];
+    unsigned n_container_runtimes;
     struct vs_match matches[VS_MAX_MATCH];
     unsigned n_matches;
     bool in_match; /* while parsing: lines go to the last Match block */

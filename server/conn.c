@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "chantypes.h"
 #include "child.h"
+#include "container.h"
 #include "fdutil.h"
 #include "forward.h"
 #include "log.h"
@@ -49,7 +50,9 @@ struct vs_conn {
     char login_host[40]; /* vs_peer_name(VS_PEER_FOR_HOST): PAM_RHOST, utmp's host */
     char ssh_connection[128], ssh_client[96];
     struct vs_user user;
-    struct vs_login login; /* account checks, PAM session, utmp (login.h) */
+    char login_name[336];    /* as the client asked: USER or USER+CONTAINER */
+    struct vs_container ctr; /* the container a USER+CONTAINER login is into */
+    struct vs_login login;   /* account checks, PAM session, utmp (login.h) */
     bool authenticated;
     bool dead; /* the SSH connection is gone: every channel hangs up */
     int auth_notify_fd;
@@ -80,7 +83,7 @@ struct vs_conn {
  * configuration.  Returns 0 or a negative errno: a user whose groups cannot
  * all be read is refused, since a Group criterion (negated ones too) would
  * be decided without them. */
-static int apply_match(struct vs_conn *c, const struct vs_user *u)
+static int apply_match(struct vs_conn *c, const struct vs_user *u, const struct vs_container *ctr)
 {
     if (c->have_match) {
         vs_config_free(&c->match_vals);
@@ -90,7 +93,7 @@ static int apply_match(struct vs_conn *c, const struct vs_user *u)
     if (c->base->n_matches == 0)
         return 0;
     struct vs_match_ctx ctx;
-    int r = vs_match_ctx_build(&ctx, u, &c->peer, vs_config_uses_groups(c->base));
+    int r = vs_match_ctx_build(&ctx, u, ctr, &c->peer, vs_config_uses_groups(c->base));
     if (r < 0)
         return r;
     r = vs_config_match(c->base, &ctx, &c->matched, &c->match_vals);
@@ -119,6 +122,47 @@ static void refusal_banner(struct vs_conn *c, const char *user, const char *why)
  * user, so that everything it does from here on (forwarded connections,
  * listeners, agent sockets, sessions) is done with the user's identity and
  * nothing else. */
+/* The account the login name asks for: the guest's, or with USER+CONTAINER
+ * one of the container's, found running first (c->ctr).  Returns 0, or a
+ * negative errno with why (printable) set; *tell when the client is told
+ * it too: what is wrong with the container it named (the issue's "no such
+ * container", "not running"), never whether an account exists. */
+static int find_account(struct vs_conn *c, const char *login, struct vs_user *u, char *why,
+                        size_t len, bool *tell)
+{
+    *tell = false;
+    char user[256], ctr[VS_CONTAINER_NAME_MAX + 1];
+    const char *bad = NULL;
+    int r = vs_login_name_split(login, user, sizeof(user), ctr, sizeof(ctr), &bad);
+    if (r < 0) {
+        snprintf(why, len, "%s", bad);
+        *tell = strchr(login, '+') != NULL;
+        return r;
+    }
+    if (ctr[0] == '\0') {
+        r = vs_user_lookup(user, u);
+        if (r < 0)
+            snprintf(why, len, "%s", r == -ENOENT ? "no such user" : strerror(-r));
+        return r;
+    }
+    if ((r = vs_container_find(c->base, ctr, &c->ctr, why, len)) < 0) {
+        *tell = true;
+        return r;
+    }
+    r = vs_container_user_lookup(&c->ctr, user, u);
+    if (r < 0) {
+        vs_login_why(why, len, "%s", r == -ENOENT ? "no such user in the container" : strerror(-r));
+        vs_container_close(&c->ctr);
+    }
+    return r;
+}
+
+/* Null authentication: vsock already told us who the peer is; what remains
+ * is which account the session may start as, and whether that account may
+ * log in now.  Once it is settled the connection process becomes that
+ * user, so that everything it does from here on (forwarded connections,
+ * listeners, agent sockets, sessions) is done with the user's identity and
+ * nothing else; in a container, inside it (become.h). */
 static bool auth_none(struct vs_conn *c, const char *user)
 {
     char name[72], why_buf[512] = "";
@@ -127,7 +171,7 @@ static bool auth_none(struct vs_conn *c, const char *user)
 
     vs_printable(name, sizeof(name), user);
     if (c->authenticated)
-        return strcmp(user, c->user.name) == 0;
+        return strcmp(user, c->login_name) == 0;
     if (c->refusal != NULL) {
         /* Admitted only to be told why it may not log in (peer.h). */
         log_info("refused user %s: %s", name, c->refusal);
@@ -135,43 +179,47 @@ static bool auth_none(struct vs_conn *c, const char *user)
         c->dead = true;
         return false;
     }
-    int r = vs_user_lookup(user, &u);
+    bool tell;
+    int r = find_account(c, user, &u, why_buf, sizeof(why_buf), &tell);
     if (r < 0) {
-        log_info("refused user %s: %s", name, r == -ENOENT ? "no such user" : strerror(-r));
+        log_info("refused user %s: %s", name, why_buf);
+        if (tell)
+            refusal_banner(c, name, why_buf);
         return false;
     }
+    const struct vs_container *ctr = c->ctr.pidfd >= 0 ? &c->ctr : NULL;
     /* The connection's own configuration first: Match may restrict who
      * logs in (AllowUsers, DenyUsers, PermitRootLogin by Peer, say). */
-    r = apply_match(c, &u);
+    r = apply_match(c, &u, ctr);
     if (r < 0) {
         log_info("refused user %s: %s", name,
                  r == -EINVAL ? "its Match settings cannot be applied"
                               : "its groups cannot be read, so Match Group cannot be decided");
-        vs_user_free(&u);
-        return false;
+        goto refused;
     }
-    if (!vs_peer_may_become(c->cfg, &c->peer, u.uid, &why)) {
+    /* A container's account is nobody's own on the guest, whatever its
+     * uid: a Unix-socket peer enters a container only as root or as
+     * AllowPeers unix:UID lets it. */
+    if (!vs_peer_may_become(c->cfg, &c->peer, ctr != NULL ? VS_UID_NOBODYS : u.uid, &why)) {
         log_info("refused user %s: %s", name, why);
-        vs_user_free(&u);
-        return false;
+        goto refused;
     }
-    struct vs_user_facts facts = {.name = u.name,
-                                  .uid = u.uid,
-                                  .shell_valid = vs_shell_listed(u.shell),
-                                  .server_euid = geteuid()};
+    struct vs_user_facts facts;
+    vs_user_facts_of(&u, ctr, geteuid(), &facts);
     if (!vs_user_allowed(c->cfg, &facts, &why)) {
         log_info("refused user %s: %s", name, why);
-        vs_user_free(&u);
-        return false;
+        goto refused;
     }
-    r = vs_account_check(&c->login, c->cfg, &u, c->login_host, why_buf, sizeof(why_buf));
+    r = ctr != NULL
+            ? vs_account_check_container(&c->login, ctr, &u, c->login_host, why_buf,
+                                         sizeof(why_buf))
+            : vs_account_check(&c->login, c->cfg, &u, c->login_host, why_buf, sizeof(why_buf));
     if (r < 0) {
         log_info("refused user %s: %s", name, why_buf);
         if (r == -EACCES)
             refusal_banner(c, name, why_buf);
         vs_login_free(&c->login);
-        vs_user_free(&u);
-        return false;
+        goto refused;
     }
     /* As root: PAM session and monitor, then the user for good (become.h). */
     int close_fds[] = {ssh_get_fd(c->ssh), c->auth_notify_fd, -1};
@@ -179,23 +227,36 @@ static bool auth_none(struct vs_conn *c, const char *user)
                                             .login = &c->login,
                                             .chroot_directory = c->cfg->chroot_directory,
                                             .max_sessions = (unsigned)c->cfg->max_sessions,
-                                            .close_fds = close_fds};
+                                            .close_fds = close_fds,
+                                            .container = ctr};
     if (vs_user_become(&become, why_buf, sizeof(why_buf)) < 0) {
         log_error("cannot become user %s: %s", name, why_buf);
         vs_login_free(&c->login);
         vs_user_free(&u);
+        vs_container_close(&c->ctr);
         c->dead = true;
         return false;
     }
     c->user = u;
+    snprintf(c->login_name, sizeof(c->login_name), "%s", user);
     c->authenticated = true;
     alarm(0); /* LoginGraceTime is over */
     if (c->auth_notify_fd >= 0) {
         (void)!write(c->auth_notify_fd, "A", 1);
         c->auth_notify_fd = vs_close(c->auth_notify_fd);
     }
-    log_info("accepted user %s", u.name);
+    if (ctr != NULL)
+        log_info("accepted user %s in container %s (%s, leader %d)", u.name, ctr->name,
+                 ctr->runtime, (int)ctr->leader);
+    else
+        log_info("accepted user %s", u.name);
+    /* Inside now: the connection needs no handle on the leader. */
+    vs_container_close(&c->ctr);
     return true;
+refused:
+    vs_user_free(&u);
+    vs_container_close(&c->ctr);
+    return false;
 }
 
 /* ---- channels: the connection's table ------------------------------------- */
@@ -601,6 +662,7 @@ int vs_conn_run(const struct vs_conn_params *p)
         .peer = p->peer,
         .auth_notify_fd = p->auth_notify_fd,
         .login = {.monitor_fd = -1},
+        .ctr = {.pidfd = -1, .root_fd = -1},
     };
     int rc = -EIO;
 
@@ -672,6 +734,7 @@ out:
     free(c.slots);
     free(c.pfd);
     vs_user_free(&c.user);
+    vs_container_close(&c.ctr);
     vs_login_free(&c.login);
     vs_close(c.auth_notify_fd);
     return rc;

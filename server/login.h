@@ -31,8 +31,9 @@ struct vs_login {
     bool pam_session; /* pam_open_session succeeded on it */
     int monitor_fd;   /* the connection's end of its monitor's socket, -1 without one */
     pid_t monitor_pid;
-    char **env;    /* the PAM environment ("NAME=value"), NULL if none */
-    char host[64]; /* vs_peer_name(VS_PEER_FOR_HOST): PAM_RHOST and ut_host */
+    bool no_records; /* a container's login: no utmp, wtmp or lastlog (monitor.h) */
+    char **env;      /* the PAM environment ("NAME=value"), NULL if none */
+    char host[64];   /* vs_peer_name(VS_PEER_FOR_HOST): PAM_RHOST and ut_host */
 };
 
 /* Formats a reason for the log and the client into why, made printable

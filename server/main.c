@@ -15,6 +15,7 @@
 
 #include "activation.h"
 #include "config.h"
+#include "container.h"
 #include "conn.h"
 #include "hostkey.h"
 #include "login.h"
@@ -399,11 +400,30 @@ static int dump_matched(const struct vs_config *cfg, const char *spec)
             return 1;
         }
     }
+    /* USER+CONTAINER: the container's account, the container running. */
+    char name[256], ctr_name[VS_CONTAINER_NAME_MAX + 1], why_buf[512];
+    const char *bad = NULL;
+    struct vs_container ctr = {.pidfd = -1, .root_fd = -1};
     struct vs_user u;
-    if (user[0] == '\0' || vs_user_lookup(user, &u) < 0) {
-        fprintf(stderr, "vsock-sshd: -C: no such user '%s'\n", user);
+    if (vs_login_name_split(user, name, sizeof(name), ctr_name, sizeof(ctr_name), &bad) < 0) {
+        fprintf(stderr, "vsock-sshd: -C: '%s': %s\n", user, bad);
         return 1;
     }
+    if (ctr_name[0] != '\0' &&
+        vs_container_find(cfg, ctr_name, &ctr, why_buf, sizeof(why_buf)) < 0) {
+        fprintf(stderr, "vsock-sshd: -C: %s\n", why_buf);
+        return 1;
+    }
+    const struct vs_container *in = ctr_name[0] != '\0' ? &ctr : NULL;
+    if (name[0] == '\0' ||
+        (in != NULL ? vs_container_user_lookup(&ctr, name, &u) : vs_user_lookup(name, &u)) < 0) {
+        fprintf(stderr, "vsock-sshd: -C: no such user '%s'%s%s\n", name,
+                in != NULL ? " in container " : "", in != NULL ? ctr_name : "");
+        vs_container_close(&ctr);
+        return 1;
+    }
+    if (in != NULL)
+        printf("# container: %s (%s, leader %d)\n", ctr.name, ctr.runtime, (int)ctr.leader);
     /* Our own CID is unknown here: say the guest's is 3, as a peer the
      * host would see. */
     peer.local_cid = peer.cid == 3 ? 4 : 3;
@@ -418,19 +438,29 @@ static int dump_matched(const struct vs_config *cfg, const char *spec)
         break;
     }
     struct vs_match_ctx ctx;
-    int r = vs_match_ctx_build(&ctx, &u, &peer, vs_config_uses_groups(cfg));
+    int r = vs_match_ctx_build(&ctx, &u, in, &peer, vs_config_uses_groups(cfg));
     if (r < 0) {
         fprintf(stderr, "vsock-sshd: -C: the groups of '%s' cannot be read: %s\n", user,
                 strerror(-r));
         vs_user_free(&u);
+        vs_container_close(&ctr);
         return 1;
     }
     struct vs_config matched, vals;
     r = vs_config_match(cfg, &ctx, &matched, &vals);
+    if (r == 0) {
+        struct vs_user_facts facts;
+        vs_user_facts_of(&u, in, 0, &facts);
+        if (vs_user_allowed(&matched, &facts, &why))
+            printf("# user: allowed\n");
+        else
+            printf("# user: refused: %s\n", why);
+    }
     vs_config_dump(&matched, stdout);
     vs_config_free(&vals);
     vs_match_ctx_free(&ctx);
     vs_user_free(&u);
+    vs_container_close(&ctr);
     return r < 0 ? 1 : 0;
 }
 

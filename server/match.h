@@ -11,14 +11,19 @@
 #include "peer.h"
 #include "user.h"
 
-/* Fills ctx for this account and peer; with_groups reads every group of
- * the account (only worth it when a block has a Group criterion).  Returns
+struct vs_container;
+
+/* Fills ctx for this account and peer, in the container ctr (its groups
+ * then read from its /etc/group: vs_container_user_lookup) or the guest
+ * (ctr NULL); with_groups reads every group of the account (only worth it
+ * when a block has a Group criterion).  Returns
  * 0, or a negative errno when a group cannot be read (the caller refuses
  * the login: a criterion decided without one of the groups could admit
  * what it means to exclude).  ctx borrows u; free it with
  * vs_match_ctx_free(). */
 int vs_match_ctx_build(struct vs_match_ctx *ctx, const struct vs_user *u,
-                       const struct vs_peer *peer, bool with_groups);
+                       const struct vs_container *ctr, const struct vs_peer *peer,
+                       bool with_groups);
 void vs_match_ctx_free(struct vs_match_ctx *ctx);
 
 #endif

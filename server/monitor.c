@@ -60,6 +60,7 @@ struct mon_proc {
 struct monitor {
     const struct vs_user *user;
     const char *host;
+    bool records; /* vs_monitor_params.records */
     pid_t child;
     unsigned max; /* the size of each table: the connection's MaxSessions */
     struct mon_tty *ttys;
@@ -213,7 +214,7 @@ static void record_start(struct monitor *m, const struct vs_mon_msg *msg)
     char dev[64];
     struct stat st;
 
-    if (tty_find(m, msg->line) >= 0)
+    if (!m->records || tty_find(m, msg->line) >= 0)
         return;
     snprintf(dev, sizeof(dev), "/dev/%s", msg->line);
     if (m->n_ttys >= m->max || lstat(dev, &st) < 0 || !S_ISCHR(st.st_mode) ||
@@ -455,6 +456,7 @@ int vs_monitor_start_as_parent(const struct vs_monitor_params *p, char *why, siz
     size_t slots = p->max_sessions > 0 ? p->max_sessions : 1;
     struct monitor m = {.user = p->user,
                         .host = p->login->host,
+                        .records = p->records,
                         .max = p->max_sessions,
                         .ttys = calloc(slots, sizeof(struct mon_tty)),
                         .procs = calloc(slots, sizeof(struct mon_proc))};
@@ -531,14 +533,14 @@ static const char *line_of(const char *tty)
 void vs_monitor_record_start(const struct vs_login *l, pid_t pid, const char *tty)
 {
     const char *line = line_of(tty);
-    if (line != NULL)
+    if (line != NULL && !l->no_records)
         vs_monitor_tell(l, VS_MON_RECORD_START, pid, line);
 }
 
 void vs_monitor_record_end(const struct vs_login *l, pid_t pid, const char *tty)
 {
     const char *line = line_of(tty);
-    if (line != NULL)
+    if (line != NULL && !l->no_records)
         vs_monitor_tell(l, VS_MON_RECORD_END, pid, line);
 }
 

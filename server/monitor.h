@@ -56,6 +56,9 @@ struct vs_monitor_params {
     unsigned max_sessions;
     /* The fds the monitor must not keep (the SSH socket, ...), ending -1. */
     const int *close_fds;
+    /* Whether PTY sessions get login records: not in a container, whose
+     * terminals are not the guest's (/dev/pts/N names another one here). */
+    bool records;
 };
 
 /* Forks.  The monitor is the PARENT and never returns from here: it

@@ -146,8 +146,8 @@ bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, u
     for (unsigned i = 0; i < c->n_allow_unix_uids; i++)
         if (c->allow_unix_uids[i] == (uint32_t)peer->uid)
             return true;
-    *why = "a Unix-socket peer may log in only as its own account unless it is root "
-           "(AllowPeers unix:UID lets that uid log in as others)";
+    *why = "a Unix-socket peer may log in only as its own account (no container's) unless it "
+           "is root (AllowPeers unix:UID lets that uid log in as others)";
     return false;
 }
 

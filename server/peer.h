@@ -61,7 +61,10 @@ void vs_peer_name(const struct vs_peer *peer, enum vs_peer_purpose purpose, char
  * admitted as a whole (AllowPeers); a Unix-socket peer may become root's or
  * its own account only, or any if AllowPeers lists unix:UID or unix:any:
  * whoever can open the socket (systemd's SocketMode= is 0666 by default)
- * must not become somebody else. *why gets a static reason when not. */
+ * must not become somebody else. *why gets a static reason when not.
+ * uid VS_UID_NOBODYS is an account that is no peer's own (a container's:
+ * its uid 1000 is not the guest's). */
+#define VS_UID_NOBODYS ((uid_t)-1)
 bool vs_peer_may_become(const struct vs_config *c, const struct vs_peer *peer, uid_t uid,
                         const char **why);
 

@@ -34,16 +34,28 @@ bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, c
         *why = "root login refused by PermitRootLogin";
         return false;
     }
-    if (vs_pattern_match(c->deny_users, c->n_deny_users, &u->name, 1)) {
+    char login[336]; /* USER (255 at most) + CONTAINER */
+    const char *names[2] = {u->name, login};
+    unsigned n = 1;
+    if (u->container != NULL) {
+        snprintf(login, sizeof(login), "%s+%s", u->name, u->container);
+        n = 2;
+    }
+    if (vs_pattern_match(c->deny_users, c->n_deny_users, names, n)) {
         *why = "user listed in DenyUsers";
         return false;
     }
-    if (c->n_allow_users > 0 && !vs_pattern_match(c->allow_users, c->n_allow_users, &u->name, 1)) {
+    /* AllowUsers admits a container's account only by USER+CONTAINER (a
+     * pattern such as "alice+*" or "*"): "alice" was written for the
+     * guest's alice, and the container's root names its own accounts. */
+    if (c->n_allow_users > 0 &&
+        !vs_pattern_match(c->allow_users, c->n_allow_users, &names[n - 1], 1)) {
         *why = "user not listed in AllowUsers";
         return false;
     }
     if (!u->shell_valid) {
-        *why = "user's shell is not listed in /etc/shells";
+        *why = u->container != NULL ? "user's shell is not listed in the container's /etc/shells"
+                                    : "user's shell is not listed in /etc/shells";
         return false;
     }
     return true;

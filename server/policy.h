@@ -13,6 +13,7 @@
 
 struct vs_user_facts {
     const char *name;
+    const char *container; /* a container's account (USER+CONTAINER); NULL: the guest's */
     uid_t uid;
     bool shell_valid;  /* the account's shell is listed in /etc/shells */
     uid_t server_euid; /* the server's effective uid */
@@ -22,7 +23,11 @@ struct vs_user_facts {
  * when refused. Order: the server's own identity, then PermitRootLogin, then
  * DenyUsers, then AllowUsers, then the shell.  A user is "listed" in
  * DenyUsers or AllowUsers by vs_pattern_match() over all of its entries:
- * "DenyUsers adm* !admin-ro" refuses the adm accounts but admin-ro. */
+ * "DenyUsers adm* !admin-ro" refuses the adm accounts but admin-ro.  A
+ * container's account is USER+CONTAINER to AllowUsers ("alice+penguin",
+ * "alice+*", "*": never plain "alice", written for the guest's account),
+ * and both USER and USER+CONTAINER to DenyUsers (so "DenyUsers root"
+ * refuses root in every container too, "*+*" every container login). */
 bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, const char **why);
 
 /* What an account's login depends on without PAM (shadow(5)). */

@@ -185,13 +185,19 @@ static void send_result(int sock, const struct connect_result *r, int fd)
 
 /* In a child process: getaddrinfo() and connect() may block there. Tries
  * every address in order, as OpenSSH does, and passes back the first
- * connected socket or the last error. */
-static void __attribute__((noreturn)) connect_helper(int sock, const char *host, uint32_t port)
+ * connected socket or the last error.  It runs no exec, and getaddrinfo()
+ * may load NSS modules, in a container from the container's files: every
+ * copy of the host keys goes first (libssh burns them as it frees the
+ * session and the bind: child.h). */
+static void __attribute__((noreturn))
+connect_helper(const struct vs_chan_ctx *ctx, int sock, const char *host, uint32_t port)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
     struct connect_result r = {.err = ECONNREFUSED};
     char portstr[16];
 
+    ssh_free(ctx->ssh);
+    ssh_bind_free(ctx->bind);
     vs_signals_reset_for_exec();
     alarm(VS_CONNECT_TIMEOUT_S);
     snprintf(portstr, sizeof(portstr), "%u", port);
@@ -233,7 +239,7 @@ static int start_connect(struct tunnel *t, const char *host, uint32_t port)
     }
     if (pid == 0) {
         close(sp[0]);
-        connect_helper(sp[1], host, port);
+        connect_helper(t->c->ctx, sp[1], host, port);
     }
     close(sp[1]);
     vs_set_nonblock(sp[0]);

@@ -343,7 +343,7 @@ struct mctx {
 static struct vs_config matched_for(const struct vs_config *c, const struct mctx *m,
                                     struct vs_config *vals)
 {
-    struct vs_match_ctx ctx = {.user = m->user};
+    struct vs_match_ctx ctx = {.users = {m->user}, .n_users = 1};
     while (ctx.n_groups < 4 && m->groups[ctx.n_groups] != NULL)
         ctx.n_groups++;
     ctx.groups = (char **)m->groups;
@@ -498,7 +498,8 @@ static void test_match(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *groups[] = {(char *)cases[i].group};
-        struct vs_match_ctx ctx = {.user = cases[i].user,
+        struct vs_match_ctx ctx = {.users = {cases[i].user},
+                                   .n_users = 1,
                                    .groups = groups,
                                    .n_groups = 1,
                                    .peers = {cases[i].peer},
@@ -604,6 +605,7 @@ static void test_dump_defaults(void **state)
              "pidfile none\n"
              "permittty yes\n"
              "usepam %s\n"
+             "containerruntimes nspawn podman lxc\n"
              "forcecommand none\n"
              "chrootdirectory none\n",
              VS_PAM_DEFAULT ? "yes" : "no");
@@ -664,7 +666,7 @@ static void test_match_keywords(void **state)
         if (r != 0)
             fail_msg("'%s' in a block: %s", cases[i].line, err);
         vs_config_finish(&c);
-        struct vs_match_ctx ctx = {.user = "u"};
+        struct vs_match_ctx ctx = {.users = {"u"}, .n_users = 1};
         assert_int_equal(vs_config_match(&c, &ctx, &m, &vals), 0);
         char *buf = NULL;
         size_t len = 0;
@@ -681,20 +683,106 @@ static void test_match_keywords(void **state)
     }
 }
 
+/* Match Container, and User against a container's account, whose name for
+ * it is USER+CONTAINER only; a guest login matches no Container criterion;
+ * a Group criterion decides a container's login only with a Container one
+ * (its root makes up the groups). */
+static void test_match_container(void **state)
+{
+    (void)state;
+    struct vs_config c;
+    char err[256];
+    static const char *const lines[] = {
+        "Match Container penguin User root+*",
+        "PermitTTY no",
+        "Match Container pen*,!penguin",
+        "ForceCommand /bin/true",
+        "Match User *+puffin",
+        "AllowTcpForwarding no",
+        "Match User alice",
+        "AllowAgentForwarding no",
+        "Match Group crew",
+        "PermitOpen none",
+        "Match Group crew Container puffin",
+        "PermitListen none",
+    };
+    vs_config_init(&c);
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        assert_int_equal(vs_config_apply_line(&c, lines[i], VS_SRC_FILE, "f", i + 1, err, 256), 0);
+    vs_config_finish(&c);
+    static const struct {
+        const char *user, *container;
+        int tty;
+        const char *force;
+        int tcp, agent;
+        unsigned n_open, n_listen;
+    } cases[] = {
+        {"root", NULL, 1, NULL, VS_FWD_ALL, 1, 1, 0}, /* the guest's root, in crew */
+        {"root", "penguin", 0, NULL, VS_FWD_ALL, 1, 0, 0},
+        {"root", "pengo", 1, "/bin/true", VS_FWD_ALL, 1, 0, 0},
+        {"alice", "puffin", 1, NULL, VS_FWD_NONE, 1, 0, 1}, /* Group with Container only */
+        {"alice", NULL, 1, NULL, VS_FWD_ALL, 0, 1, 0},
+        {"alice", "penguin", 1, NULL, VS_FWD_ALL, 1, 0, 0}, /* not the guest's alice */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char login[64];
+        snprintf(login, sizeof(login), "%s+%s", cases[i].user,
+                 cases[i].container ? cases[i].container : "");
+        char *groups[] = {"crew"};
+        struct vs_match_ctx ctx = {.users = {cases[i].container ? login : cases[i].user},
+                                   .n_users = 1,
+                                   .container = cases[i].container,
+                                   .groups = groups,
+                                   .n_groups = 1,
+                                   .peers = {"2"},
+                                   .n_peers = 1};
+        struct vs_config m, vals;
+        assert_int_equal(vs_config_match(&c, &ctx, &m, &vals), 0);
+        if (m.permit_tty != cases[i].tty || m.allow_tcp_forwarding != cases[i].tcp ||
+            m.allow_agent_forwarding != cases[i].agent || m.n_permit_open != cases[i].n_open ||
+            m.n_permit_listen != cases[i].n_listen ||
+            (cases[i].force == NULL) != (m.force_command == NULL) ||
+            (cases[i].force != NULL && strcmp(cases[i].force, m.force_command) != 0))
+            fail_msg("case %zu (%s): tty %d tcp %d agent %d open %u listen %u force %s", i, login,
+                     m.permit_tty, m.allow_tcp_forwarding, m.allow_agent_forwarding,
+                     m.n_permit_open, m.n_permit_listen, m.force_command ? m.force_command : "-");
+        vs_config_free(&vals);
+    }
+    vs_config_free(&c);
+    /* ContainerRuntimes: known names, or none alone. */
+    vs_config_init(&c);
+    assert_int_equal(
+        vs_config_apply_line(&c, "ContainerRuntimes podman lxc", VS_SRC_FILE, "f", 1, err, 256), 0);
+    vs_config_free(&c);
+    vs_config_init(&c);
+    assert_int_equal(
+        vs_config_apply_line(&c, "ContainerRuntimes none", VS_SRC_FILE, "f", 1, err, 256), 0);
+    vs_config_free(&c);
+    static const char *const bad[] = {"ContainerRuntimes docker", "ContainerRuntimes none podman",
+                                      "ContainerRuntimes podman none"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vs_config_init(&c);
+        if (vs_config_apply_line(&c, bad[i], VS_SRC_FILE, "f", 1, err, 256) != -EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+        vs_config_free(&c);
+    }
+}
+
 /* The criteria's messages, which name every criterion. */
 static void test_match_errors(void **state)
 {
     (void)state;
     static const struct bad_case cases[] = {
-        {"Match", "Match: missing criteria (User, Group, Peer, All)"},
+        {"Match", "Match: missing criteria (User, Group, Peer, Container, All)"},
         {"Match \"\"",
-         "Match: criteria come in pairs (User NAMES, Group NAMES, Peer PEERS) or All"},
-        {"Match Host x", "Match: unknown criterion 'Host' (User, Group, Peer or All)"},
+         "Match: criteria come in pairs (User NAMES, Group NAMES, Peer PEERS, Container NAMES) or "
+         "All"},
+        {"Match Host x", "Match: unknown criterion 'Host' (User, Group, Peer, Container or All)"},
         {"Match User a Group", "Match: criteria come in pairs (User NAMES, Group NAMES, Peer "
-                               "PEERS) or All"},
+                               "PEERS, Container NAMES) or All"},
         {"Match Peer 2 peer 3", "Match: peer given twice"},
         {"Match User a b c d e f g h i j k l m n o p q",
-         "Match: missing criteria (User, Group, Peer, All)"},
+         "Match: missing criteria (User, Group, Peer, Container, All)"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct vs_config c;
@@ -763,23 +851,15 @@ static void test_listen_spellings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_good_lines),
-        cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_allow_peers_any),
-        cmocka_unit_test(test_file),
-        cmocka_unit_test(test_match),
-        cmocka_unit_test(test_match_review),
-        cmocka_unit_test(test_dump_roundtrip),
-        cmocka_unit_test(test_use_pam),
-        cmocka_unit_test(test_dump_defaults),
-        cmocka_unit_test(test_match_keywords),
-        cmocka_unit_test(test_match_errors),
-        cmocka_unit_test(test_match_criteria),
-        cmocka_unit_test(test_listen_spellings),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_good_lines),
+        cmocka_unit_test(test_bad_lines),       cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_limits),          cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_allow_peers_any), cmocka_unit_test(test_file),
+        cmocka_unit_test(test_match),           cmocka_unit_test(test_match_review),
+        cmocka_unit_test(test_dump_roundtrip),  cmocka_unit_test(test_use_pam),
+        cmocka_unit_test(test_dump_defaults),   cmocka_unit_test(test_match_keywords),
+        cmocka_unit_test(test_match_errors),    cmocka_unit_test(test_match_container),
+        cmocka_unit_test(test_match_criteria),  cmocka_unit_test(test_listen_spellings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -165,6 +165,10 @@ static void test_peer_may_become(void **state)
         {{"AllowPeers unix:1000", NULL}, VS_PEER_UNIX, 1001, 0, false},
         {{"AllowPeers unix:any", NULL}, VS_PEER_UNIX, 1001, 0, true},
         {{"AllowPeers 2 unix:5", NULL}, VS_PEER_UNIX, 5, 7, true},
+        /* A container's account is no peer's own, whatever its uid. */
+        {{NULL}, VS_PEER_UNIX, 1000, VS_UID_NOBODYS, false},
+        {{NULL}, VS_PEER_UNIX, 0, VS_UID_NOBODYS, true},
+        {{"AllowPeers unix:1000", NULL}, VS_PEER_UNIX, 1000, VS_UID_NOBODYS, true},
         {{NULL}, VS_PEER_VSOCK, 0, 0, true}, /* vsock: AllowPeers admitted it whole */
         {{NULL}, VS_PEER_VSOCK, 0, 1000, true},
     };
@@ -198,7 +202,17 @@ static void check_user_cases(const struct user_case *cases, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct user_case *u = &cases[i];
         struct vs_config c;
-        struct vs_user_facts f = {u->name, u->uid, u->shell_valid, u->server_euid};
+        /* "user+container": the container's account user. */
+        char name[64];
+        snprintf(name, sizeof(name), "%s", u->name);
+        char *plus = strchr(name, '+');
+        if (plus != NULL)
+            *plus = '\0';
+        struct vs_user_facts f = {.name = name,
+                                  .container = plus != NULL ? plus + 1 : NULL,
+                                  .uid = u->uid,
+                                  .shell_valid = u->shell_valid,
+                                  .server_euid = u->server_euid};
         const char *why = NULL;
         config_from(&c, u->config);
         bool ok = vs_user_allowed(&c, &f, &why);
@@ -231,6 +245,36 @@ static void test_user_table(void **state)
         {{NULL}, "alice", 1000, true, 1000, true, NULL},
         {{NULL}, "bob", 1001, true, 1000, false, "not running as root"},
         {{NULL}, "root", 0, true, 1000, false, "not running as root"},
+    };
+    check_user_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A container's account: DenyUsers lists it by USER and by USER+CONTAINER
+ * (so that DenyUsers root never fails open for root+penguin), AllowUsers
+ * only by USER+CONTAINER (AllowUsers alice, written for the guest's alice,
+ * admits no container's account of that name). */
+static void test_user_container_table(void **state)
+{
+    (void)state;
+    static const struct user_case cases[] = {
+        {{NULL}, "root+penguin", 0, true, 0, true, NULL},
+        {{"PermitRootLogin no", NULL}, "root+penguin", 0, true, 0, false, "PermitRootLogin"},
+        {{"DenyUsers root", NULL}, "root+penguin", 0, true, 0, false, "DenyUsers"},
+        {{"DenyUsers *+*", NULL}, "alice+penguin", 1000, true, 0, false, "DenyUsers"},
+        {{"DenyUsers *+*", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"DenyUsers *+penguin", NULL}, "alice+puffin", 1000, true, 0, true, NULL},
+        {{"DenyUsers *+penguin", NULL}, "alice+penguin", 1000, true, 0, false, "DenyUsers"},
+        {{"AllowUsers alice", NULL}, "alice+penguin", 1000, true, 0, false, "AllowUsers"},
+        {{"AllowUsers alice", NULL}, "alice", 1000, true, 0, true, NULL},
+        {{"AllowUsers alice alice+*", NULL}, "alice+penguin", 1000, true, 0, true, NULL},
+        {{"AllowUsers *", NULL}, "bob+penguin", 1001, true, 0, true, NULL},
+        {{"AllowUsers alice*", NULL}, "alice+penguin", 1000, true, 0, true, NULL},
+        {{"AllowUsers alice+*", NULL}, "bob+penguin", 1001, true, 0, false, "AllowUsers"},
+        {{"AllowUsers alice+penguin", NULL}, "alice+penguin", 1000, true, 0, true, NULL},
+        {{"AllowUsers alice+penguin", NULL}, "alice+puffin", 1000, true, 0, false, "AllowUsers"},
+        {{"AllowUsers alice+penguin", NULL}, "alice", 1000, true, 0, false, "AllowUsers"},
+        {{"AllowUsers *+penguin", NULL}, "bob+penguin", 1001, true, 0, true, NULL},
+        {{NULL}, "alice+penguin", 1000, false, 0, false, "container's /etc/shells"},
     };
     check_user_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -441,6 +485,7 @@ int main(void)
                                        cmocka_unit_test(test_peer_may_become),
                                        cmocka_unit_test(test_shell_unrestricted),
                                        cmocka_unit_test(test_user_table),
+                                       cmocka_unit_test(test_user_container_table),
                                        cmocka_unit_test(test_env),
                                        cmocka_unit_test(test_permits),
                                        cmocka_unit_test(test_account_table),
