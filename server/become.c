@@ -64,24 +64,53 @@ static int enter_chroot(const char *spec, const struct vs_user *u, char *why, si
     return 0;
 }
 
+/* The account's ids as the guest sees them, for the monitor: in a
+ * container's user namespace, others.  Returns 0 or -errno with why. */
+static int guest_ids(const struct vs_become_params *p, struct vs_user *seen, gid_t *groups,
+                     unsigned *n_groups, char *why, size_t len)
+{
+    const struct vs_container *c = p->container;
+    int r = 0;
+    *seen = *p->user;
+    *n_groups = 0;
+    if (c == NULL)
+        return 0;
+    if (c->n_gids > VS_MON_MAX_GROUPS) {
+        vs_login_why(why, len, "more than %d groups", VS_MON_MAX_GROUPS);
+        return -E2BIG;
+    }
+    r = vs_container_guest_uid(c, seen->uid, &seen->uid);
+    if (r == 0)
+        r = vs_container_guest_gid(c, seen->gid, &seen->gid);
+    for (unsigned i = 0; r == 0 && i < c->n_gids; i++)
+        r = vs_container_guest_gid(c, c->gids[i], &groups[(*n_groups)++]);
+    if (r < 0)
+        vs_login_why(why, len,
+                     "the account's uid, gid or a group is not mapped out of the container");
+    return r;
+}
+
 /* Step 1, as root: the PAM session, then the monitor's fork.  Returns 0 in
  * the child only; on failure what opened is closed again. */
 static int open_login(const struct vs_become_params *p, char *why, size_t len)
 {
-    /* The monitor checks the uid of the session's processes as the guest
-     * sees them: in a container's user namespace, another. */
-    struct vs_user seen = *p->user;
-    int r = 0;
-    if (p->container != NULL &&
-        (r = vs_container_guest_uid(p->container, seen.uid, &seen.uid)) < 0) {
-        vs_login_why(why, len, "uid %u is not mapped out of the container", (unsigned)p->user->uid);
+    struct vs_user seen;
+    gid_t groups[VS_MON_MAX_GROUPS];
+    unsigned n_groups;
+    int r = guest_ids(p, &seen, groups, &n_groups, why, len);
+    if (r < 0)
         return r;
-    }
     const struct vs_monitor_params mp = {.user = &seen,
                                          .login = p->login,
                                          .max_sessions = p->max_sessions,
                                          .close_fds = p->close_fds,
-                                         .records = p->container == NULL};
+                                         .records = p->container == NULL,
+                                         .container = p->container != NULL,
+                                         .container_root =
+                                             p->container != NULL && p->user->uid == 0,
+                                         .gid = seen.gid,
+                                         .groups = groups,
+                                         .n_groups = n_groups};
     r = vs_pam_open(p->login, why, len);
 
     if (r == 0)
@@ -110,7 +139,10 @@ int vs_user_become(const struct vs_become_params *p, char *why, size_t len)
     l->no_records = p->container != NULL;
     if (root && (r = open_login(p, why, len)) < 0)
         return r;
-    /* From here on: the connection's process, the monitor's child. */
+    /* From here on: the connection's process, the monitor's child, whose
+     * LoginGraceTime starts again (the caller ends it once in). */
+    if (root && p->grace_seconds > 0)
+        alarm(p->grace_seconds);
     if (p->container != NULL) {
         if ((r = vs_container_enter(p->container, why, len)) < 0)
             return r;
@@ -126,6 +158,13 @@ int vs_user_become(const struct vs_become_params *p, char *why, size_t len)
     }
     if ((r = p->container != NULL ? vs_container_drop(u) : vs_privileges_drop(u, root)) < 0) {
         vs_login_why(why, len, "dropping privileges: %s", strerror(-r));
+        return r;
+    }
+    /* The container's seccomp filters, copied from its leader, bind every
+     * call above: only the monitor, outside them, can say they did what
+     * they say. */
+    if (p->container != NULL && (r = vs_monitor_confirm_entered(l)) < 0) {
+        vs_login_why(why, len, "the monitor did not confirm the entry into the container");
         return r;
     }
     /* The host key is in our memory: the user may not read it. */

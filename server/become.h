@@ -45,6 +45,9 @@ struct vs_become_params {
     const int *close_fds;
     /* The container the login is into (its account is user), or NULL. */
     const struct vs_container *container;
+    /* LoginGraceTime, seconds (0: none): an alarm does not survive the
+     * monitor's fork, and entering a container may wait (become.c). */
+    unsigned grace_seconds;
 };
 
 /* Becomes p->user, as above.  Returns 0 in the connection's process (the

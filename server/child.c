@@ -116,8 +116,8 @@ static void build_env(const struct vs_spawn_req *r, char **envp, size_t max)
 /* The fd at which a child keeps its parent's pidfd across close_range. */
 #define PARENT_FD 3
 
-static void child_exec(const struct vs_spawn_req *r, int parent_fd, int in_fd, int out_fd,
-                       int err_fd)
+static void child_exec(const struct vs_spawn_req *r, pid_t parent, int parent_fd, int in_fd,
+                       int out_fd, int err_fd)
 {
     const struct vs_user *u = r->user;
     char *envp[VS_MAX_ENV + VS_MAX_PAM_ENV + 16];
@@ -167,6 +167,8 @@ static void child_exec(const struct vs_spawn_req *r, int parent_fd, int in_fd, i
         if (poll(&gone, 1, 0) != 0)
             _exit(129);
         close(PARENT_FD);
+    } else if (getppid() != parent) {
+        _exit(129); /* a kernel before pidfds (5.3): no container there */
     }
 
     if (r->internal_sftp) {
@@ -224,19 +226,20 @@ int vs_child_spawn(const struct vs_spawn_req *r, struct vs_spawned *out)
         goto fail;
     /* The child's way to tell that we died before it could ask for
      * SIGHUP (pidfd_open's fds are close-on-exec). */
-    int parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-    if (parent_fd < 0) {
+    pid_t parent = getpid();
+    int parent_fd = (int)syscall(SYS_pidfd_open, parent, 0);
+    if (parent_fd < 0 && errno != ENOSYS) {
         err = -errno;
         goto fail;
     }
     pid = fork();
     if (pid < 0) {
         err = -errno;
-        vs_close(parent_fd);
+        parent_fd = vs_close(parent_fd);
         goto fail;
     }
     if (pid == 0)
-        child_exec(r, parent_fd, in[0], o[1], e[1]);
+        child_exec(r, parent, parent_fd, in[0], o[1], e[1]);
     vs_close(parent_fd);
 
     vs_close(in[0]);

@@ -988,14 +988,9 @@ static int add_match_line(struct parse_ctx *p, const struct keyword *k, const ch
     return 0;
 }
 
-/* Whether the block holds for this connection: every criterion it has.
- * A container's groups are its root's to make up: a Group criterion
- * decides a container's login only in a block that names a Container. */
+/* Whether the block holds for this connection: every criterion it has. */
 static bool match_applies(const struct vs_match *m, const struct vs_match_ctx *ctx)
 {
-    if (ctx->container != NULL && m->criteria[CRITERION_GROUP] != NULL &&
-        m->criteria[CRITERION_CONTAINER] == NULL)
-        return false;
     for (size_t i = 0; i < VS_ARRAY_SIZE(criteria); i++) {
         const char *const *names;
         if (m->criteria[i] == NULL)
@@ -1005,6 +1000,15 @@ static bool match_applies(const struct vs_match *m, const struct vs_match_ctx *c
             return false;
     }
     return true;
+}
+
+bool vs_config_group_without_container(const struct vs_config *c)
+{
+    for (unsigned i = 0; i < c->n_matches; i++)
+        if (c->matches[i].criteria[CRITERION_GROUP] != NULL &&
+            c->matches[i].criteria[CRITERION_CONTAINER] == NULL)
+            return true;
+    return false;
 }
 
 bool vs_config_uses_groups(const struct vs_config *c)

@@ -197,6 +197,11 @@ int vs_config_match(const struct vs_config *base, const struct vs_match_ctx *ctx
 
 /* Whether any Match block has a Group criterion (only then are the
  * account's groups worth reading). */
+/* Whether a Match block has a Group criterion without a Container one.
+ * Such a block cannot decide a container's login (a container's groups are
+ * its root's to make up, and skipping the block could drop a restriction):
+ * the login is refused (conn.c). */
+bool vs_config_group_without_container(const struct vs_config *c);
 bool vs_config_uses_groups(const struct vs_config *c);
 
 /* Fills every unset field with its default. */

@@ -188,6 +188,12 @@ static bool auth_none(struct vs_conn *c, const char *user)
         return false;
     }
     const struct vs_container *ctr = c->ctr.pidfd >= 0 ? &c->ctr : NULL;
+    if (ctr != NULL && vs_config_group_without_container(c->base)) {
+        log_info("refused user %s: a Match block with a Group criterion and no Container one "
+                 "cannot decide a container's login (add Container to it)",
+                 name);
+        goto refused;
+    }
     /* The connection's own configuration first: Match may restrict who
      * logs in (AllowUsers, DenyUsers, PermitRootLogin by Peer, say). */
     r = apply_match(c, &u, ctr);
@@ -228,7 +234,8 @@ static bool auth_none(struct vs_conn *c, const char *user)
                                             .chroot_directory = c->cfg->chroot_directory,
                                             .max_sessions = (unsigned)c->cfg->max_sessions,
                                             .close_fds = close_fds,
-                                            .container = ctr};
+                                            .container = ctr,
+                                            .grace_seconds = (unsigned)c->cfg->login_grace_time};
     if (vs_user_become(&become, why_buf, sizeof(why_buf)) < 0) {
         log_error("cannot become user %s: %s", name, why_buf);
         vs_login_free(&c->login);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,6 +168,7 @@ static int run_tool(char *const argv[], char *out, size_t len)
             for (int fd = 3; fd < 1024; fd++)
                 close(fd);
         signal(SIGPIPE, SIG_DFL);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* not past a connection that died */
         execve(argv[0], argv, envp);
         _exit(127);
     }
@@ -724,22 +726,33 @@ int vs_container_user_lookup(struct vs_container *c, const char *name, struct vs
     return r;
 }
 
-int vs_container_guest_uid(const struct vs_container *c, uid_t uid, uid_t *out)
+/* id through the leader's uid_map or gid_map (which). */
+static int guest_id(const struct vs_container *c, const char *which, unsigned id, unsigned *out)
 {
     char path[64];
     unsigned long in, guest, count;
     int r = -ERANGE;
-    snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)c->leader);
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)c->leader, which);
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return -errno;
     while (r < 0 && fscanf(f, "%lu %lu %lu", &in, &guest, &count) == 3)
-        if (uid >= in && uid - in < count) {
-            *out = (uid_t)(guest + (uid - in));
+        if (id >= in && id - in < count) {
+            *out = (unsigned)(guest + (id - in));
             r = 0;
         }
     fclose(f);
     return r;
+}
+
+int vs_container_guest_uid(const struct vs_container *c, uid_t uid, uid_t *out)
+{
+    return guest_id(c, "uid_map", uid, out);
+}
+
+int vs_container_guest_gid(const struct vs_container *c, gid_t gid, gid_t *out)
+{
+    return guest_id(c, "gid_map", gid, out);
 }
 
 bool vs_container_shell_listed(const struct vs_container *c, const char *shell)
@@ -763,12 +776,17 @@ bool vs_container_shell_listed(const struct vs_container *c, const char *shell)
 void vs_user_facts_of(const struct vs_user *u, const struct vs_container *c, uid_t euid,
                       struct vs_user_facts *out)
 {
+    uid_t guest;
     *out = (struct vs_user_facts){.name = u->name,
                                   .container = c != NULL ? c->name : NULL,
                                   .uid = u->uid,
                                   .shell_valid = c != NULL ? vs_container_shell_listed(c, u->shell)
                                                            : vs_shell_listed(u->shell),
                                   .server_euid = euid};
+    /* An account that is the guest's root through the container's uid map
+     * (podman --uidmap 1000:0:1, say) is root to PermitRootLogin. */
+    if (c != NULL && (vs_container_guest_uid(c, u->uid, &guest) < 0 || guest == 0))
+        out->uid = 0;
 }
 
 void vs_container_account_facts(const struct vs_container *c, const struct vs_user *u,

@@ -71,6 +71,8 @@ int vs_container_user_lookup(struct vs_container *c, const char *name, struct vs
  * (what the guest's /proc shows of its processes): 0, or -ERANGE when it
  * is not mapped. */
 int vs_container_guest_uid(const struct vs_container *c, uid_t uid, uid_t *out);
+/* The same for a gid (gid_map). */
+int vs_container_guest_gid(const struct vs_container *c, gid_t gid, gid_t *out);
 
 /* Whether shell is listed in the container's /etc/shells. */
 bool vs_container_shell_listed(const struct vs_container *c, const char *shell);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
@@ -355,6 +356,21 @@ static int drop_bounding_set(unsigned long long keep, int last)
     return 0;
 }
 
+/* glibc loads an NSS module once, on first use, from the file system the
+ * process then has: the guest's modules for passwd and group (the SFTP
+ * server's names for ls -l), loaded here, then read the container's files.
+ * Once the root has changed glibc never reads nsswitch.conf again.  The
+ * answers do not matter. */
+static void nss_preload(void)
+{
+    gid_t gids[1];
+    int n = 1;
+    char buf[4096];
+    struct passwd pw, *res;
+    (void)getgrouplist("root", 0, gids, &n);
+    (void)getpwuid_r(0, &pw, buf, sizeof(buf), &res);
+}
+
 int vs_container_enter(const struct vs_container *c, char *why, size_t len)
 {
     struct leader_facts f;
@@ -362,6 +378,7 @@ int vs_container_enter(const struct vs_container *c, char *why, size_t len)
     int r = read_facts(c, &f, why, len), lsm_fd = -1;
     if (r < 0)
         return r;
+    nss_preload();
     if (f.seccomp_mode == 1) {
         vs_login_why(why, len, "the container's leader runs in strict seccomp mode");
         return -EPERM;

@@ -451,7 +451,10 @@ static int dump_matched(const struct vs_config *cfg, const char *spec)
     if (r == 0) {
         struct vs_user_facts facts;
         vs_user_facts_of(&u, in, 0, &facts);
-        if (vs_user_allowed(&matched, &facts, &why))
+        if (in != NULL && vs_config_group_without_container(cfg))
+            printf("# user: refused: a Match block with a Group criterion and no Container one "
+                   "cannot decide a container's login\n");
+        else if (vs_user_allowed(&matched, &facts, &why))
             printf("# user: allowed\n");
         else
             printf("# user: refused: %s\n", why);

@@ -27,8 +27,10 @@ int vs_match_ctx_build(struct vs_match_ctx *ctx, const struct vs_user *u,
         if (ctx->groups == NULL)
             return -ENOMEM;
         for (unsigned i = 0; i < ctr->n_group_names; i++) {
-            if ((ctx->groups[i] = strdup(ctr->group_names[i])) == NULL)
+            if ((ctx->groups[i] = strdup(ctr->group_names[i])) == NULL) {
+                vs_match_ctx_free(ctx);
                 return -ENOMEM;
+            }
             ctx->n_groups = i + 1;
         }
     } else if (with_groups) {

@@ -26,6 +26,8 @@
 /* How long a session waits for the answer to an operation answered (its
  * utmp record). */
 #define MON_ANSWER_WAIT_MS 2000
+/* How long the connection waits for the check of its entry (monitor.h). */
+#define MON_CONFIRM_WAIT_MS 10000
 /* Descriptors the monitor needs besides one pidfd per session process. */
 #define MON_SPARE_FDS 64
 
@@ -61,6 +63,12 @@ struct monitor {
     const struct vs_user *user;
     const char *host;
     bool records; /* vs_monitor_params.records */
+    /* vs_monitor_params' container fields (VS_MON_ENTERED) */
+    bool container, container_root;
+    gid_t gid;
+    const gid_t *groups;
+    unsigned n_groups;
+    char answer; /* the byte an answered operation's handler says */
     pid_t child;
     unsigned max; /* the size of each table: the connection's MaxSessions */
     struct mon_tty *ttys;
@@ -267,6 +275,85 @@ static void proc_end(struct monitor *m, const struct vs_mon_msg *msg)
     proc_forget(m, msg->pid);
 }
 
+static int cmp_gid(const void *a, const void *b)
+{
+    gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The 4 ids of a status "Uid:" or "Gid:" line all equal want. */
+static bool ids_are(const char *status, const char *key, unsigned long want)
+{
+    const char *p = strstr(status, key);
+    unsigned long v[4];
+    return p != NULL &&
+           sscanf(p + strlen(key), "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4 &&
+           v[0] == want && v[1] == want && v[2] == want && v[3] == want;
+}
+
+static bool cap_of(const char *status, const char *key, unsigned long long *out)
+{
+    const char *p = strstr(status, key);
+    return p != NULL && sscanf(p + strlen(key), "%llx", out) == 1;
+}
+
+/* The connection's process, as the guest's /proc shows it, is the account
+ * and holds no capability beyond what its exec in the container would. */
+static bool entered_as_claimed(const struct monitor *m)
+{
+    char path[64], status[8192], *g;
+    unsigned long long inh, prm, eff, bnd, amb;
+    gid_t have[VS_MON_MAX_GROUPS], want[VS_MON_MAX_GROUPS];
+    unsigned n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)m->child);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t k = fd >= 0 ? read(fd, status, sizeof(status) - 1) : -1;
+    vs_close(fd);
+    if (k <= 0 || m->n_groups > VS_MON_MAX_GROUPS)
+        return false;
+    status[k] = '\0';
+    if (!ids_are(status, "\nUid:", m->user->uid) || !ids_are(status, "\nGid:", m->gid) ||
+        !cap_of(status, "\nCapInh:", &inh) || !cap_of(status, "\nCapPrm:", &prm) ||
+        !cap_of(status, "\nCapEff:", &eff) || !cap_of(status, "\nCapBnd:", &bnd) ||
+        !cap_of(status, "\nCapAmb:", &amb) || (g = strstr(status, "\nGroups:")) == NULL)
+        return false;
+    if (inh != 0 || amb != 0 || (prm & ~bnd) != 0 || (eff & ~prm) != 0 ||
+        (!m->container_root && prm != 0))
+        return false;
+    for (char *s = g + 8, *end; n <= VS_MON_MAX_GROUPS; s = end) {
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s)
+            break;
+        if (n == VS_MON_MAX_GROUPS)
+            return false;
+        have[n++] = (gid_t)v;
+    }
+    if (n != m->n_groups)
+        return false;
+    memcpy(want, m->groups, n * sizeof(*want));
+    qsort(have, n, sizeof(*have), cmp_gid);
+    qsort(want, n, sizeof(*want), cmp_gid);
+    return memcmp(have, want, n * sizeof(*want)) == 0;
+}
+
+/* Answered 'Y' when the check holds; otherwise the connection's process is
+ * killed before it could read any answer. */
+static void entered(struct monitor *m, const struct vs_mon_msg *msg)
+{
+    (void)msg;
+    if (!m->container)
+        return;
+    if (entered_as_claimed(m)) {
+        m->answer = 'Y';
+        return;
+    }
+    log_error("the connection's process (%d) is not what entering the container must leave: "
+              "killed",
+              (int)m->child);
+    kill(m->child, SIGKILL);
+}
+
 /* What the monitor answers, and nothing else: a new operation is one entry
  * here, with its validator.  size is the message's exact size (at most
  * sizeof(struct vs_mon_msg), the reader's buffer); answered: the message
@@ -287,6 +374,7 @@ static const struct mon_op mon_ops[] = {
     {VS_MON_RECORD_START, sizeof(struct vs_mon_msg), true, valid_record, record_start},
     {VS_MON_PROC_START, sizeof(struct vs_mon_msg), false, valid_proc, proc_start},
     {VS_MON_PROC_END, sizeof(struct vs_mon_msg), false, valid_proc, proc_end},
+    {VS_MON_ENTERED, sizeof(struct vs_mon_msg), true, valid_proc, entered},
 };
 
 /* The entry for code; NULL for a code the table does not have. */
@@ -358,12 +446,13 @@ static int monitor_read(struct monitor *m, int sock)
      * reader); its operation is looked up again all the same, and the
      * gate is the one the unit tests try. */
     bool whole = op != NULL && n == (long)op->size && op_find(msg.op) == op;
+    m->answer = '\0';
     if (whole && vs_monitor_msg_acceptable(&msg, (size_t)n, reply >= 0))
         op->handle(m, &msg);
     if (reply >= 0) {
         /* Done (or refused): the session may go on. */
         if (whole && answer_channel(reply))
-            (void)!send(reply, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            (void)!send(reply, &m->answer, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         close(reply);
     }
     return n == 0 || (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR) ? -1 : 0;
@@ -457,6 +546,11 @@ int vs_monitor_start_as_parent(const struct vs_monitor_params *p, char *why, siz
     struct monitor m = {.user = p->user,
                         .host = p->login->host,
                         .records = p->records,
+                        .container = p->container,
+                        .container_root = p->container_root,
+                        .gid = p->gid,
+                        .groups = p->groups,
+                        .n_groups = p->n_groups,
                         .max = p->max_sessions,
                         .ttys = calloc(slots, sizeof(struct mon_tty)),
                         .procs = calloc(slots, sizeof(struct mon_proc))};
@@ -528,6 +622,28 @@ void vs_monitor_tell(const struct vs_login *l, enum vs_mon_op code, pid_t pid, c
 static const char *line_of(const char *tty)
 {
     return tty != NULL && strncmp(tty, "/dev/", 5) == 0 ? tty + 5 : NULL;
+}
+
+int vs_monitor_confirm_entered(const struct vs_login *l)
+{
+    struct vs_mon_msg msg = {.op = VS_MON_ENTERED, .pid = getpid()};
+    int sv[2] = {-1, -1}, r = -EPERM;
+    char c = 0;
+
+    if (l == NULL || l->monitor_fd < 0)
+        return -EPERM;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    if (vs_send_with_fd(l->monitor_fd, &msg, sizeof(msg), sv[1]) == 0) {
+        struct pollfd p = {sv[0], POLLIN, 0};
+        vs_close(sv[1]);
+        sv[1] = -1;
+        if (poll(&p, 1, MON_CONFIRM_WAIT_MS) == 1 && read(sv[0], &c, 1) == 1 && c == 'Y')
+            r = 0;
+    }
+    vs_close(sv[0]);
+    vs_close(sv[1]);
+    return r;
 }
 
 void vs_monitor_record_start(const struct vs_login *l, pid_t pid, const char *tty)

@@ -35,7 +35,12 @@ enum vs_mon_op {
     VS_MON_RECORD_START = 1, /* a PTY session started: its login records; answered */
     VS_MON_PROC_START = 2,   /* a session's process was forked: hang it up if we die */
     VS_MON_PROC_END = 3,     /* and was reaped */
+    VS_MON_ENTERED = 4,      /* the connection entered its container: check it; answered */
 };
+
+/* The most groups a container's account may have for the monitor's check
+ * (VS_MON_ENTERED); more refuses the login. */
+#define VS_MON_MAX_GROUPS 1024
 
 /* The one message layout, in host byte order: 40 bytes. */
 struct vs_mon_msg {
@@ -59,6 +64,14 @@ struct vs_monitor_params {
     /* Whether PTY sessions get login records: not in a container, whose
      * terminals are not the guest's (/dev/pts/N names another one here). */
     bool records;
+    /* A container's login: what the connection's process must be once in
+     * (VS_MON_ENTERED), as the guest sees it: user->uid, gid and the
+     * groups (n_groups of them), and whether the account is the
+     * container's root (which keeps its bounding set of capabilities). */
+    bool container, container_root;
+    gid_t gid;
+    const gid_t *groups;
+    unsigned n_groups;
 };
 
 /* Forks.  The monitor is the PARENT and never returns from here: it
@@ -88,6 +101,15 @@ void vs_monitor_record_start(const struct vs_login *l, pid_t pid, const char *tt
 /* That session ended (reaped): its logout records.  Never blocks; best
  * effort. */
 void vs_monitor_record_end(const struct vs_login *l, pid_t pid, const char *tty);
+
+/* After entering a container and dropping to its account (become.c): asks
+ * the monitor, which is outside it and no seccomp filter of the container
+ * binds, to check from the guest's /proc that this process really is the
+ * account (uids, gids, groups) with no capability it may not have; a
+ * filter copied from a hostile container's leader could have faked any of
+ * the calls that made it so.  Returns 0 when confirmed; otherwise the
+ * monitor has killed this process or will (-EPERM). */
+int vs_monitor_confirm_entered(const struct vs_login *l);
 
 /* A session's process was forked (before it runs anything) or reaped: if
  * the connection dies without hanging up (killed, crashed), the monitor

@@ -41,7 +41,10 @@ bool vs_user_allowed(const struct vs_config *c, const struct vs_user_facts *u, c
         snprintf(login, sizeof(login), "%s+%s", u->name, u->container);
         n = 2;
     }
-    if (vs_pattern_match(c->deny_users, c->n_deny_users, names, n)) {
+    /* Each name on its own: a negation of one (which the configuration
+     * does not let DenyUsers have today) must never cancel the other. */
+    if (vs_pattern_match(c->deny_users, c->n_deny_users, &names[0], 1) ||
+        vs_pattern_match(c->deny_users, c->n_deny_users, &names[n - 1], 1)) {
         *why = "user listed in DenyUsers";
         return false;
     }

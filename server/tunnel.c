@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fdutil.h"
@@ -199,6 +200,14 @@ connect_helper(const struct vs_chan_ctx *ctx, int sock, const char *host, uint32
     ssh_free(ctx->ssh);
     ssh_bind_free(ctx->bind);
     vs_signals_reset_for_exec();
+    /* Nor anything else of the connection's (the monitor's socket,
+     * listeners, other channels): only its answer's socket. */
+    if (dup2(sock, 3) < 0)
+        _exit(1);
+    sock = 3;
+    if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+        for (int fd = 4; fd < 65536; fd++)
+            close(fd);
     alarm(VS_CONNECT_TIMEOUT_S);
     snprintf(portstr, sizeof(portstr), "%u", port);
     int g = getaddrinfo(host, portstr, &hints, &res);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "container.h"
 #include "peer.h"
 #include "pattern.h"
 #include "policy.h"
@@ -49,7 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why;
     (void)vs_peer_check(&c, &p, &why);
     (void)vs_peer_may_become(&c, &p, 0, &why);
-    struct vs_user_facts u = {.name = host, .uid = data[0], .shell_valid = data[0] & 1};
+    struct vs_user_facts u = {.name = host,
+                              .container = (data[0] & 2) ? host : NULL,
+                              .uid = data[0],
+                              .shell_valid = data[0] & 1};
     (void)vs_user_allowed(&c, &u, &why);
     (void)vs_env_accepted(&c, host);
     (void)vs_permit_open_allowed(&c, host, data[0]);
@@ -61,10 +65,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The peer's real names and the input as a third, and the input as
      * the name of several groups. */
     char *groups[] = {host, host, (char *)"root"};
-    struct vs_match_ctx ctx = {.user = host, .groups = groups, .n_groups = 1 + (data[0] & 1) * 2};
+    struct vs_match_ctx ctx = {.users = {host},
+                               .n_users = 1,
+                               .container = (data[0] & 2) ? host : NULL,
+                               .groups = groups,
+                               .n_groups = 1 + (data[0] & 1) * 2};
     ctx.n_peers = vs_peer_match_names(&p, ctx.peer_buf, ctx.peers);
     if (ctx.n_peers < VS_MATCH_PEER_NAMES)
         ctx.peers[ctx.n_peers++] = host;
+    /* A container's login name and account files: the input as hostile
+     * text (a container's root writes them). */
+    char user[256], ctr[VS_CONTAINER_NAME_MAX + 1], path[128];
+    (void)vs_login_name_split(host, user, sizeof(user), ctr, sizeof(ctr), NULL);
+    struct vs_user acct;
+    if (vs_passwd_find(text, size - 1, host, &acct) == 0)
+        vs_user_free(&acct);
+    gid_t *gids;
+    char **gnames;
+    unsigned ng, nn;
+    if (vs_group_find(text, size - 1, host, data[0], &gids, &ng, &gnames, &nn) == 0) {
+        for (unsigned i = 0; i < nn; i++)
+            free(gnames[i]);
+        free(gnames);
+        free(gids);
+    }
+    (void)vs_cgroup_unified_path(text, path, sizeof(path));
     struct vs_config matched, vals;
     (void)vs_config_match(&c, &ctx, &matched, &vals);
     vs_config_dump(&matched, devnull);

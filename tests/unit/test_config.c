@@ -701,8 +701,6 @@ static void test_match_container(void **state)
         "AllowTcpForwarding no",
         "Match User alice",
         "AllowAgentForwarding no",
-        "Match Group crew",
-        "PermitOpen none",
         "Match Group crew Container puffin",
         "PermitListen none",
     };
@@ -717,11 +715,11 @@ static void test_match_container(void **state)
         int tcp, agent;
         unsigned n_open, n_listen;
     } cases[] = {
-        {"root", NULL, 1, NULL, VS_FWD_ALL, 1, 1, 0}, /* the guest's root, in crew */
+        {"root", NULL, 1, NULL, VS_FWD_ALL, 1, 0, 0},
         {"root", "penguin", 0, NULL, VS_FWD_ALL, 1, 0, 0},
         {"root", "pengo", 1, "/bin/true", VS_FWD_ALL, 1, 0, 0},
-        {"alice", "puffin", 1, NULL, VS_FWD_NONE, 1, 0, 1}, /* Group with Container only */
-        {"alice", NULL, 1, NULL, VS_FWD_ALL, 0, 1, 0},
+        {"alice", "puffin", 1, NULL, VS_FWD_NONE, 1, 0, 1}, /* Group crew Container puffin */
+        {"alice", NULL, 1, NULL, VS_FWD_ALL, 0, 0, 0},
         {"alice", "penguin", 1, NULL, VS_FWD_ALL, 1, 0, 0}, /* not the guest's alice */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -748,6 +746,13 @@ static void test_match_container(void **state)
                      m.n_permit_open, m.n_permit_listen, m.force_command ? m.force_command : "-");
         vs_config_free(&vals);
     }
+    /* A Group criterion without a Container one: container logins are
+     * refused (conn.c), since the block can neither be trusted nor
+     * skipped. */
+    assert_false(vs_config_group_without_container(&c));
+    assert_int_equal(
+        vs_config_apply_line(&c, "Match Group *,!crew", VS_SRC_FILE, "f", 99, err, 256), 0);
+    assert_true(vs_config_group_without_container(&c));
     vs_config_free(&c);
     /* ContainerRuntimes: known names, or none alone. */
     vs_config_init(&c);

@@ -73,8 +73,14 @@ static void test_msg_table(void **state)
         {VS_MON_PROC_END, WHOLE, true, 7, "", false},
         {VS_MON_PROC_END, WHOLE, false, -7, "", false},
         {VS_MON_PROC_END, 8, false, 7, "", false},
+        /* The check of an entry into a container: a pid, an answer channel
+         * (without one it is checked all the same, and nobody waits). */
+        {VS_MON_ENTERED, WHOLE, true, 7, "", true},
+        {VS_MON_ENTERED, WHOLE, false, 7, "", true},
+        {VS_MON_ENTERED, WHOLE, true, 0, "", false},
+        {VS_MON_ENTERED, SIZE - 1, true, 7, "", false},
         /* Operations the table does not have. */
-        {4, WHOLE, false, 7, "pts/3", false},
+        {5, WHOLE, false, 7, "pts/3", false},
         {99, WHOLE, true, 7, "pts/3", false},
         {UINT32_MAX, WHOLE, false, 7, "pts/3", false},
     };
@@ -112,6 +118,7 @@ static void test_wire_layout(void **state)
     assert_int_equal(VS_MON_RECORD_START, 1);
     assert_int_equal(VS_MON_PROC_START, 2);
     assert_int_equal(VS_MON_PROC_END, 3);
+    assert_int_equal(VS_MON_ENTERED, 4);
 }
 
 int main(void)

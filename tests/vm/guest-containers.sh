@@ -238,6 +238,10 @@ suite() {
     expect_eq "$rt: stderr" err "$(cat "$T/err")"
     out=$(printf 'a\nb\n' | csh -l root+$C relay 'wc -l')
     expect_eq "$rt: stdin reaches the end" 2 "$(echo $out)"
+    # The environment AcceptEnv allows (LANG, LC_*), and no other.
+    out=$(LANG=C.UTF-8 VS_NOT_ACCEPTED=x csh -o SendEnv=LANG -o SendEnv=VS_NOT_ACCEPTED \
+          -l pat+$C relay 'echo "$LANG/${VS_NOT_ACCEPTED-unset}"' </dev/null)
+    expect_eq "$rt: AcceptEnv" "C.UTF-8/unset" "$out"
 
     # A PTY: the container's terminal, TERM, a window size.
     out=$(TERM=vt220 python3 "$VS_SRC/tests/integration/ptydrive.py" 33 101 \
@@ -269,6 +273,23 @@ suite() {
     expect_eq "$rt: the session's uid, seen from the guest" \
         "$(awk '$1 == 0 {print $2}' "/proc/$leader/uid_map")" \
         "$(awk '/^Uid:/ {print $2}' "/proc/$sp/status")"
+    # The connection's own process (the session's parent, which never
+    # execs: the exec's recomputing of capabilities hides nothing there):
+    # the container's root with exactly its bounding set, nothing
+    # inheritable or ambient, the guest's view of uid 0 in it.
+    local cp; cp=$(awk '/^PPid:/ {print $2}' "/proc/$sp/status")
+    expect_eq "$rt: the connection's capabilities" \
+        "$(awk '/^CapBnd:/ {b=$2} END {print "CapInh:0000000000000000 CapPrm:" b " CapEff:" b " CapAmb:0000000000000000"}' "/proc/$leader/status")" \
+        "$(awk '/^Cap(Inh|Prm|Eff|Amb):/ {printf "%s%s%s", (n++ ? " " : ""), $1, $2}' "/proc/$cp/status")"
+    kill "$sp"; wait "$client" 2>/dev/null || true
+    csh -l pat+$C relay 'exec sleep 1236' </dev/null &
+    client=$!
+    wait_for "pgrep -f '^sleep 1236' >/dev/null" 100 || fail "$rt: no session of pat"
+    sp=$(pgrep -f '^sleep 1236' | head -1)
+    cp=$(awk '/^PPid:/ {print $2}' "/proc/$sp/status")
+    expect_eq "$rt: pat's connection: no capabilities, the mapped uid 1000" \
+        "CapInh:0000000000000000 CapPrm:0000000000000000 CapEff:0000000000000000 CapAmb:0000000000000000 Uid:$(awk '$1 == 0 {print $2 + 1000}' "/proc/$leader/uid_map")" \
+        "$(awk '/^Cap(Inh|Prm|Eff|Amb):/ {printf "%s%s ", $1, $2} /^Uid:/ {u=$2} END {print "Uid:" u}' "/proc/$cp/status")"
     kill "$sp"; wait "$client" 2>/dev/null || true
     if [ "$rt" = podman ]; then
         # And it is what "podman exec" gives.
@@ -366,6 +387,31 @@ wait_for "grep -q 'refused user pat+$C: user not listed in AllowUsers' '$LOG'" 5
     fail "AllowUsers pat: the refusal is not logged: $(tail -3 "$LOG")"
 start_vsock_server "AllowUsers root pat+*"
 csh -l pat+$C relay true </dev/null || fail "AllowUsers pat+*: pat+$C refused"
+# A hostile leader: its seccomp filter (tests/vm/fakedrop.c) makes the
+# drop's calls report success without doing them.  In its own user
+# namespace the guest's root reads as uid 65534 there, which is nobody's:
+# only the monitor's check from outside sees the process is still the
+# guest's root, and kills it.
+step "a hostile leader"
+cp -a "$R" "$T/rootfs-evil"
+echo 'nobody:x:65534:65534::/:/bin/sh' >> "$T/rootfs-evil/etc/passwd"
+echo 'nogroup:x:65534:' >> "$T/rootfs-evil/etc/group"
+gcc -static -O2 -o "$T/rootfs-evil/fakedrop" "$VS_SRC/tests/vm/fakedrop.c" || fail "building fakedrop"
+systemd-nspawn -q -U -D "$T/rootfs-evil" -M evil --private-network --resolv-conf=off --timezone=off \
+    --link-journal=no --console=passive /fakedrop </dev/null >"$T/evil.log" 2>&1 &
+wait_for "[ -e /run/systemd/machines/evil ]" 300 || fail "evil: not registered: $(cat "$T/evil.log")"
+el=$(sed -n 's/^LEADER=//p' /run/systemd/machines/evil)
+wait_for "grep -q '^Seccomp_filters:.*[1-9]' /proc/$el/status && [ \"\$(cat /proc/$el/comm)\" = fakedrop ]" 300 ||
+    fail "evil: the filter is not installed"
+start_vsock_server
+rc=0; out=$(csh -l nobody+evil relay 'id -u; cat /proc/self/status' </dev/null 2>&1) || rc=$?
+expect_eq "a hostile leader: the login fails" 255 "$rc"
+wait_for "grep -q 'is not what entering the container must leave: killed' '$LOG'" 50 ||
+    fail "a hostile leader: the monitor did not kill the connection: $(tail -5 "$LOG")"
+if grep -q "accepted user nobody in container evil" "$LOG"; then
+    fail "a hostile leader: the login was accepted"
+fi
+machinectl terminate evil
 start_vsock_server "ContainerRuntimes none"
 refused "root+$C" "container logins are off"
 stop_podman
