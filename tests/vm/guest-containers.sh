@@ -40,7 +40,7 @@ done
 # ---- the container's root -------------------------------------------------------
 step "making the container root"
 R=$T/rootfs
-mkdir -p "$R"/{bin,etc,root,home/pat,home/locked,tmp,proc,sys,dev,run,usr/bin,var}
+mkdir -p "$R"/{bin,etc,root,home/pat,home/locked,home/alice,tmp,proc,sys,dev,run,usr/bin,var}
 chmod 1777 "$R/tmp"
 cp /bin/busybox "$R/bin/busybox"
 chroot "$R" /bin/busybox --install -s /bin
@@ -57,23 +57,27 @@ cat > "$R/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 pat:x:1000:1000:Pat:/home/pat:/bin/sh
 locked:x:1001:1001::/home/locked:/bin/sh
+alice:x:1002:1002::/home/alice:/bin/sh
 EOF
 cat > "$R/etc/group" <<'EOF'
 root:x:0:
 pat:x:1000:
 locked:x:1001:
+alice:x:1002:
 crew:x:2000:pat
 EOF
 cat > "$R/etc/shadow" <<'EOF'
 root:*:19000:0:99999:7:::
 pat:*:19000:0:99999:7:::
 locked:!:19000:0:99999:7:::
+alice:*:19000:0:99999:7:::
 EOF
 chmod 600 "$R/etc/shadow"
 echo /bin/sh > "$R/etc/shells"
 echo penguin > "$R/etc/hostname"
 chown 1000:1000 "$R/home/pat"
 chown 1001:1001 "$R/home/locked"
+chown 1002:1002 "$R/home/alice"
 # Nothing of this name may be in the guest: what a session sees of it is
 # the container's.
 echo "in the container" > "$R/etc/only-in-container"
@@ -84,7 +88,7 @@ head -c 300000 /dev/urandom > "$T/foo"
 start_vsock_server() {
     stop_server
     : > "$LOG"
-    { echo "HostKey $T/key"; echo "Listen vsock:$PORT"; echo "AllowPeers 1"
+    { echo "HostKey $T/key"; echo "Listen vsock:${LISTEN_PORT:-$PORT}"; echo "AllowPeers 1"
       for l in "$@"; do echo "$l"; done; } > "$T/sshd_config"
     "$VS_SSHD" -D -e -o LogLevel=VERBOSE -f "$T/sshd_config" 2>>"$LOG" &
     SERVER_PID=$!
@@ -167,6 +171,14 @@ EOF
     lxc-attach -n "$C" -- /bin/ip link set lo up || fail "lxc: lo up"
 }
 stop_lxc() { lxc-stop -n "$C" -k; }
+# Until something listens on TCP port $2 (IPv4 or IPv6: busybox's nc binds
+# "::" where it can) in the network namespace of process $1 (nc started through a session: its login
+# takes seconds under TCG).
+wait_listen() {
+    local hex; hex=$(printf '%04X' "$2")
+    wait_for "cat /proc/$1/net/tcp /proc/$1/net/tcp6 2>/dev/null | grep -q ':$hex [0-9A-F]*:0000 0A'" 300 ||
+        fail "nothing listens on port $2 in the container"
+}
 leader_of() {
     case $1 in
         nspawn*) sed -n 's/^LEADER=//p' "/run/systemd/machines/$C" ;;
@@ -321,13 +333,13 @@ CapEff:	0000000000000000" "$out"
     # there only (the guest's 127.0.0.1:7000 has nothing).
     csh -l root+$C relay 'nc -l -p 7000 -e echo from-the-container' </dev/null &
     local srv=$!
-    sleep 1
+    wait_listen "$leader" 7000
     out=$(csh -l root+$C -W 127.0.0.1:7000 relay </dev/null 2>&1 || true)
     expect_match "$rt: ssh -W in the container's network" "from-the-container" "$out"
     wait "$srv" 2>/dev/null || true
     csh -l root+$C relay 'nc -l -p 7000 -e echo via-L' </dev/null &
     srv=$!
-    sleep 1
+    wait_listen "$leader" 7000
     csh -l root+$C -f -N -o ExitOnForwardFailure=yes -L 17000:127.0.0.1:7000 relay </dev/null ||
         fail "$rt: ssh -L"
     out=$(busybox nc 127.0.0.1 17000 </dev/null || true)
@@ -363,6 +375,42 @@ for rt in nspawn nspawnu podman lxc; do
     suite $rt
 done
 [ "$(stat -c %s "$T/foo")" = 300000 ] || fail "the source file changed"
+
+# The examples of README.md, vsock-sshd(8) and docs/containers.md as
+# printed, with the guest's CID 1 for the host's 3 (port 22), through the
+# build's ssh_config drop-in as the packages install it.
+step "the documents' examples"
+start_podman
+LISTEN_PORT=22 start_vsock_server
+cp "${VS_DROPIN:?set by ctest}" "$T/dropin.conf"
+{ echo "Include $T/dropin.conf"; echo "Host *"; echo "	StrictHostKeyChecking no"
+  echo "	UserKnownHostsFile /dev/null"; echo "	LogLevel ERROR"; echo "	BatchMode yes"; } > "$T/ex_config"
+cd "$T"
+mkdir -p dir && cp foo dir/
+cat foo | ssh -F "$T/ex_config" root+penguin@vsock%1 'cat > /bar' || fail "example: cat > /bar"
+ssh -F "$T/ex_config" root+penguin@vsock%1 cat /bar > bar || fail "example: cat /bar"
+cmp foo bar || fail "example: /bar differs"
+scp -F "$T/ex_config" foo root+penguin@vsock%1:/tmp/ || fail "example: scp to /tmp/"
+scp -F "$T/ex_config" foo alice+penguin@vsock%1: || fail "example: scp to alice's home"
+leader=$(leader_of podman)
+cmp foo "/proc/$leader/root/tmp/foo" && cmp foo "/proc/$leader/root/home/alice/foo" ||
+    fail "example: scp's copies differ"
+echo 'get foo foo-sftp' | sftp -q -F "$T/ex_config" -b - alice+penguin@vsock%1 >/dev/null ||
+    fail "example: sftp"
+cmp foo foo-sftp || fail "example: sftp's copy differs"
+rsync -a -e "ssh -F $T/ex_config" dir/ alice+penguin@vsock%1:dir/ || fail "example: rsync -a"
+cmp foo "/proc/$leader/root/home/alice/dir/foo" || fail "example: rsync's copy differs"
+ssh -F "$T/ex_config" root+penguin@vsock%1 'nc -l -p 8080 -e echo via-8080' </dev/null &
+srv=$!
+wait_listen "$leader" 8080
+ssh -F "$T/ex_config" -f -N -o ExitOnForwardFailure=yes -L 8080:127.0.0.1:8080 alice+penguin@vsock%1 \
+    </dev/null || fail "example: ssh -L 8080"
+out=$(busybox nc 127.0.0.1 8080 </dev/null || true)
+expect_match "example: ssh -L 8080" "via-8080" "$out"
+pkill -f -- "-L 8080:127.0.0.1:8080" || true
+wait "$srv" 2>/dev/null || true
+cd /
+stop_podman
 
 # Policy: Match Container, DenyUsers by USER+CONTAINER, -T -C.
 step "policy"
