@@ -62,12 +62,9 @@ struct mon_proc {
 struct monitor {
     const struct vs_user *user;
     const char *host;
-    bool records; /* vs_monitor_params.records */
-    /* vs_monitor_params' container fields (VS_MON_ENTERED) */
-    bool container, container_root;
-    gid_t gid;
-    const gid_t *groups;
-    unsigned n_groups;
+    /* What the caller said (records, the container's fields): it lives
+     * as long as the monitor, which never returns to it. */
+    const struct vs_monitor_params *p;
     char answer; /* the byte an answered operation's handler says */
     pid_t child;
     unsigned max; /* the size of each table: the connection's MaxSessions */
@@ -222,7 +219,7 @@ static void record_start(struct monitor *m, const struct vs_mon_msg *msg)
     char dev[64];
     struct stat st;
 
-    if (!m->records || tty_find(m, msg->line) >= 0)
+    if (!m->p->records || tty_find(m, msg->line) >= 0)
         return;
     snprintf(dev, sizeof(dev), "/dev/%s", msg->line);
     if (m->n_ttys >= m->max || lstat(dev, &st) < 0 || !S_ISCHR(st.st_mode) ||
@@ -310,16 +307,16 @@ static bool entered_as_claimed(const struct monitor *m)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t k = fd >= 0 ? read(fd, status, sizeof(status) - 1) : -1;
     vs_close(fd);
-    if (k <= 0 || m->n_groups > VS_MON_MAX_GROUPS)
+    if (k <= 0 || m->p->n_groups > VS_MON_MAX_GROUPS)
         return false;
     status[k] = '\0';
-    if (!ids_are(status, "\nUid:", m->user->uid) || !ids_are(status, "\nGid:", m->gid) ||
+    if (!ids_are(status, "\nUid:", m->user->uid) || !ids_are(status, "\nGid:", m->p->gid) ||
         !cap_of(status, "\nCapInh:", &inh) || !cap_of(status, "\nCapPrm:", &prm) ||
         !cap_of(status, "\nCapEff:", &eff) || !cap_of(status, "\nCapBnd:", &bnd) ||
         !cap_of(status, "\nCapAmb:", &amb) || (g = strstr(status, "\nGroups:")) == NULL)
         return false;
     if (inh != 0 || amb != 0 || (prm & ~bnd) != 0 || (eff & ~prm) != 0 ||
-        (!m->container_root && prm != 0))
+        (!m->p->container_root && prm != 0))
         return false;
     for (char *s = g + 8, *end; n <= VS_MON_MAX_GROUPS; s = end) {
         unsigned long v = strtoul(s, &end, 10);
@@ -329,9 +326,9 @@ static bool entered_as_claimed(const struct monitor *m)
             return false;
         have[n++] = (gid_t)v;
     }
-    if (n != m->n_groups)
+    if (n != m->p->n_groups)
         return false;
-    memcpy(want, m->groups, n * sizeof(*want));
+    memcpy(want, m->p->groups, n * sizeof(*want));
     qsort(have, n, sizeof(*have), cmp_gid);
     qsort(want, n, sizeof(*want), cmp_gid);
     return memcmp(have, want, n * sizeof(*want)) == 0;
@@ -342,7 +339,7 @@ static bool entered_as_claimed(const struct monitor *m)
 static void entered(struct monitor *m, const struct vs_mon_msg *msg)
 {
     (void)msg;
-    if (!m->container)
+    if (!m->p->container)
         return;
     if (entered_as_claimed(m)) {
         m->answer = 'Y';
@@ -545,12 +542,7 @@ int vs_monitor_start_as_parent(const struct vs_monitor_params *p, char *why, siz
     size_t slots = p->max_sessions > 0 ? p->max_sessions : 1;
     struct monitor m = {.user = p->user,
                         .host = p->login->host,
-                        .records = p->records,
-                        .container = p->container,
-                        .container_root = p->container_root,
-                        .gid = p->gid,
-                        .groups = p->groups,
-                        .n_groups = p->n_groups,
+                        .p = p,
                         .max = p->max_sessions,
                         .ttys = calloc(slots, sizeof(struct mon_tty)),
                         .procs = calloc(slots, sizeof(struct mon_proc))};
